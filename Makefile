@@ -1,0 +1,63 @@
+# The dropout course. `make` lists the targets; `make run` builds everything, `make test` checks it.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+D2L := d2l==1.0.3
+# Where `make data` copies Fashion-MNIST from; empty means the official download.
+FASHION_MNIST_SOURCE ?= $(wildcard ../shared/data/FashionMNIST/raw)
+NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb)) $(sort $(wildcard notebooks/solutions/*.ipynb))
+NBVAL := $(BIN)/pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+EXECUTE := $(BIN)/jupyter nbconvert --to notebook --execute --coalesce-streams \
+           --ExecutePreprocessor.timeout=900
+
+.DEFAULT_GOAL := help
+.PHONY: help install data run notebooks test unit nbval lint lab bench clean
+
+help:  ## list the targets
+	@grep -hE '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+install: $(VENV)/.installed  ## create .venv with the pinned packages (fast when nothing changed)
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q -r requirements.txt
+	$(BIN)/pip install -q --no-deps $(D2L) -e .
+	touch $@
+
+data: install  ## fetch Fashion-MNIST into data/ (MD5- and SHA-256-verified every time)
+	FASHION_MNIST_SOURCE="$(FASHION_MNIST_SOURCE)" $(BIN)/python -c 'import d2l_ext.data as d; d.main()'
+
+run: install data  ## execute every notebook in a fresh kernel and render it to HTML under build/
+	@mkdir -p build/notebooks build/html
+	@for nb in $(NOTEBOOKS); do \
+	  out=build/notebooks/$${nb#notebooks/}; mkdir -p $$(dirname $$out); start=$$SECONDS; \
+	  cp $$nb $$out && $(EXECUTE) --inplace $$out 2>/dev/null || exit 1; \
+	  $(BIN)/jupyter nbconvert --to html --log-level WARN --output-dir build/html/$$(dirname $${nb#notebooks/}) $$out || exit 1; \
+	  echo "$$nb: $$((SECONDS - start)) s"; \
+	done
+	@echo "Open build/html/00_why_regularize.html (all pages are in build/html/)"
+
+notebooks: install data  ## re-execute the notebooks in place, refreshing their stored outputs
+	@for nb in $(NOTEBOOKS); do start=$$SECONDS; $(EXECUTE) --inplace $$nb 2>/dev/null || exit 1; \
+	  echo "$$nb: $$((SECONDS - start)) s"; done
+
+test: install data unit nbval  ## unit tests, then every notebook under strict nbval
+
+unit: install  ## unit tests of d2l_ext
+	$(BIN)/pytest tests
+
+nbval: install data  ## strict nbval: every stored output must be reproduced
+	$(NBVAL) --durations=0 $(NOTEBOOKS)
+
+lint: install  ## ruff on the package, tests, benchmarks and notebooks
+	$(BIN)/ruff check d2l_ext tests bench notebooks
+
+lab: install data  ## JupyterLab on the notebooks
+	$(BIN)/jupyter lab notebooks
+
+bench: install data  ## time one epoch: stock d2l vs this project vs a bare loop
+	$(BIN)/python bench/epoch.py
+
+clean:  ## remove build outputs (keeps .venv and data)
+	rm -rf build .pytest_cache .ruff_cache

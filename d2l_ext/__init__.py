@@ -1,0 +1,8 @@
+"""What the dropout course derives, packaged for the notebooks that come after."""
+
+from .data import FashionMNIST, fetch, load_tensors
+from .plotting import plot_history
+from .training import Trainer, evaluate, setup
+
+__all__ = ['FashionMNIST', 'fetch', 'load_tensors', 'plot_history', 'Trainer', 'evaluate',
+           'setup']

@@ -1,0 +1,114 @@
+"""Reproducible setup and a d2l.Trainer that records what it trains.
+
+Introduced in notebooks/00_why_regularize.ipynb.
+"""
+
+import os
+import random
+
+import matplotlib
+import numpy as np
+import torch
+from d2l import torch as d2l
+from matplotlib import pyplot as plt
+from tqdm.auto import tqdm
+
+from .plotting import plot_history
+
+__all__ = ['NUM_THREADS', 'setup', 'evaluate', 'Trainer']
+
+# One thread: on 2 cores it is as fast as two on a quiet machine, several times faster when
+# another process is busy, and it makes results bit-for-bit repeatable (`make bench` measures it).
+NUM_THREADS = 1
+# A progress bar without timings, so that a stored notebook shows the same text on every run.
+BAR_FORMAT = '{l_bar}{bar:20}| {n_fmt}/{total_fmt}{postfix}'
+
+
+def setup(seed=0, num_threads=NUM_THREADS):
+    """Seed every generator, fix the thread count and make figures byte-for-byte repeatable."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    torch.set_num_threads(num_threads)
+    # SVG figures carry a date and random ids unless these are fixed.
+    os.environ['SOURCE_DATE_EPOCH'] = '0'
+    matplotlib.rcParams['svg.hashsalt'] = 'd2l_ext'
+    d2l.use_svg_display()
+
+
+def evaluate(model, dataloader):
+    """Mean loss and accuracy of `model` over `dataloader`, in eval mode and without gradients."""
+    was_training = model.training
+    model.eval()
+    loss, correct, n = 0.0, 0.0, 0
+    with torch.no_grad():
+        for *X, y in dataloader:
+            y_hat = model(*X)
+            loss += model.loss(y_hat, y, averaged=False).sum().item()
+            correct += model.accuracy(y_hat, y, averaged=False).sum().item()
+            n += y.numel()
+    model.train(was_training)
+    return loss / n, correct / n
+
+
+class Trainer(d2l.Trainer):
+    """d2l.Trainer that keeps per-epoch history, shows a progress bar and plots the curves.
+
+    `trainer.history` maps 'epoch', 'train_loss' (the running mean over the epoch, in training
+    mode, as d2l plots it), 'val_loss' and 'val_acc' to lists with one value per epoch. With
+    `eval_train=True` it also holds 'train_acc': the accuracy on the whole training set in eval
+    mode after each epoch (one more forward pass over the training data).
+    """
+    def __init__(self, max_epochs, num_gpus=0, gradient_clip_val=0, progress=True, plot=True,
+                 eval_train=False):
+        super().__init__(max_epochs, num_gpus, gradient_clip_val)
+        self.save_hyperparameters()
+
+    def prepare_model(self, model):
+        super().prepare_model(model)
+        model.board.display = False  # d2l's live animation; we plot once, at the end
+
+    def fit(self, model, data):
+        keys = ['epoch', 'train_loss', 'val_loss', 'val_acc'] + ['train_acc'] * self.eval_train
+        self.history = {k: [] for k in keys}
+        self.bar = tqdm(total=self.max_epochs, desc=type(model).__name__, unit='epoch',
+                        bar_format=BAR_FORMAT, disable=not self.progress)
+        with self.bar:
+            super().fit(model, data)
+        if self.plot:
+            plot_history(self.history)
+            plt.show()
+        return self.history
+
+    def fit_epoch(self):
+        self.model.train()
+        loss_sum, n = 0.0, 0
+        for batch in self.train_dataloader:
+            batch = self.prepare_batch(batch)
+            loss = self.model.training_step(batch)
+            self.optim.zero_grad()
+            with torch.no_grad():
+                loss.backward()
+                if self.gradient_clip_val > 0:
+                    self.clip_gradients(self.gradient_clip_val, self.model)
+                self.optim.step()
+            self.train_batch_idx += 1
+            size = batch[-1].numel()
+            loss_sum += loss.item() * size
+            n += size
+        val_loss, val_acc = self._evaluate(self.val_dataloader)
+        record = dict(epoch=self.epoch + 1, train_loss=loss_sum / n, val_loss=val_loss,
+                      val_acc=val_acc)
+        if self.eval_train:
+            record['train_acc'] = self._evaluate(self.train_dataloader)[1]
+        self._record(**record)
+
+    def _evaluate(self, dataloader):
+        return evaluate(self.model, map(self.prepare_batch, dataloader))
+
+    def _record(self, **values):
+        for k, v in values.items():
+            self.history[k].append(v)
+        self.bar.set_postfix({k: f'{v:.3f}' for k, v in values.items() if k != 'epoch'},
+                             refresh=False)
+        self.bar.update()
