@@ -2,8 +2,10 @@
 
 from .data import FashionMNIST, fetch, load_tensors
 from .dropout import Dropout, check_dropout_p, dropout_layer
+from .experiments import final_metrics, loss_gap, run_seeds, seed_table, summary_table
 from .plotting import plot_history
 from .training import Trainer, evaluate, setup
 
 __all__ = ['Dropout', 'check_dropout_p', 'dropout_layer', 'FashionMNIST', 'fetch', 'load_tensors',
-           'plot_history', 'Trainer', 'evaluate', 'setup']
+           'plot_history', 'Trainer', 'evaluate', 'setup', 'run_seeds', 'loss_gap', 'final_metrics',
+           'seed_table', 'summary_table']

@@ -1,0 +1,148 @@
+"""Train the same configuration over several seeds and summarize the spread.
+
+Introduced in notebooks/04_dropout_mlp_scratch.ipynb.
+
+    histories = run_seeds(lambda: Model(**hparams), data, seeds=range(5), max_epochs=10)
+    seed_table({'p=0': histories_0, 'p=0.5': histories_5})   # one row per seed, then mean, std
+    summary_table({'p=0': histories_0, 'p=0.5': histories_5})  # 'mean ± std' per config
+"""
+
+import numbers
+import random
+
+import numpy as np
+import pandas as pd
+import torch
+from d2l import torch as d2l
+from tqdm.auto import tqdm
+
+from .training import BAR_FORMAT, Trainer
+
+__all__ = ['run_seeds', 'loss_gap', 'final_metrics', 'seed_table', 'summary_table']
+
+
+def _seed_everything(seed):
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+class _SeedTrainer(Trainer):
+    """d2l_ext.Trainer that can also record the eval-mode training loss and feeds an outer bar."""
+    def __init__(self, max_epochs, outer_bar, eval_train_loss):
+        super().__init__(max_epochs, progress=False, plot=False)
+        self.outer_bar, self.eval_train_loss = outer_bar, eval_train_loss
+
+    def _record(self, **values):
+        if self.eval_train_loss:
+            # With dropout, 'train_loss' is measured with dropout on; this is the same network
+            # val_loss sees (dropout off), so val_loss - train_eval_loss compares like with like.
+            values['train_eval_loss'], values['train_acc'] = self._evaluate(self.train_dataloader)
+        for key in values:
+            self.history.setdefault(key, [])
+        super()._record(**values)
+        self.outer_bar.set_postfix(val_acc=f'{values["val_acc"]:.3f}', refresh=False)
+        self.outer_bar.update()
+
+
+def run_seeds(make_model, make_data, seeds, max_epochs, eval_train=False, progress=True,
+              desc=None):
+    """Train a fresh `make_model()` once per seed with d2l_ext.Trainer; return the histories.
+
+    make_model: callable returning a new d2l.Module (e.g. `lambda: DropoutMLP(**hparams)`).
+    make_data: a d2l.DataModule shared by all runs, or a callable returning a new one per run.
+    seeds: the integer seeds; before run i every generator is seeded with seeds[i], so run i
+        (initialization, minibatch order, dropout masks) depends on that seed only.
+    max_epochs: epochs per run.
+    eval_train: also record, after every epoch, 'train_eval_loss' and 'train_acc': loss and
+        accuracy on the whole training set in eval mode (dropout off). This costs one more
+        forward pass over the training data per epoch.
+    progress: show one text progress bar over all epochs of all seeds.
+
+    Returns a list with one history per seed: the Trainer's dict of per-epoch lists ('epoch',
+    'train_loss', 'val_loss', 'val_acc', ...) plus 'seed'.
+    """
+    if not callable(make_model):
+        raise TypeError('make_model must be a callable returning a new model, '
+                        f'e.g. lambda: DropoutMLP(**hparams); got {type(make_model).__name__}')
+    if not (isinstance(make_data, d2l.DataModule) or callable(make_data)):
+        raise TypeError('make_data must be a d2l.DataModule or a callable returning one; '
+                        f'got {type(make_data).__name__}')
+    seeds = list(seeds)
+    if not seeds or not all(isinstance(s, numbers.Integral) for s in seeds):
+        raise ValueError(f'seeds must be a non-empty list of integers, got {seeds!r}')
+    if not isinstance(max_epochs, numbers.Integral) or max_epochs < 1:
+        raise ValueError(f'max_epochs must be a positive integer, got {max_epochs!r}')
+    histories = []
+    with tqdm(total=len(seeds) * max_epochs, desc=desc or 'seeds', unit='epoch',
+              bar_format=BAR_FORMAT, disable=not progress) as bar:
+        for seed in seeds:
+            _seed_everything(seed)
+            data = make_data if isinstance(make_data, d2l.DataModule) else make_data()
+            model = make_model()
+            trainer = _SeedTrainer(max_epochs, bar, eval_train)
+            history = trainer.fit(model, data)
+            history['seed'] = int(seed)
+            histories.append(history)
+    return histories
+
+
+def loss_gap(history, train_key='train_loss'):
+    """Final validation loss minus final training loss of one history.
+
+    train_key='train_loss' is the gap d2l's plots show (training loss averaged over the epoch, in
+    training mode, so with dropout on); 'train_eval_loss' (run_seeds(eval_train=True)) measures
+    both losses on the same network, dropout off.
+    """
+    if train_key not in history:
+        raise KeyError(f'history has no {train_key!r}; record it with '
+                       'run_seeds(..., eval_train=True)')
+    return history['val_loss'][-1] - history[train_key][-1]
+
+
+def final_metrics(history):
+    """The last epoch's numbers: val_acc, val_loss, gap (and gap_eval with eval_train=True)."""
+    metrics = {'val_acc': history['val_acc'][-1], 'val_loss': history['val_loss'][-1],
+               'gap': loss_gap(history)}
+    if 'train_eval_loss' in history:
+        metrics['gap_eval'] = loss_gap(history, 'train_eval_loss')
+    return metrics
+
+
+def _check_results(results):
+    if not isinstance(results, dict) or not results:
+        raise TypeError('results must be a non-empty dict {config name: list of histories}, as '
+                        'returned by run_seeds')
+
+
+def seed_table(results, digits=3):
+    """Seeds x configs: one row per seed, then 'mean' and 'std' (sample std, ddof=1).
+
+    results: {config name: list of histories from run_seeds}. Columns are (config, metric) with
+    the metrics of final_metrics; values are rounded to `digits`.
+    """
+    _check_results(results)
+    frames = {}
+    for name, histories in results.items():
+        rows = {h.get('seed', i): final_metrics(h) for i, h in enumerate(histories)}
+        frame = pd.DataFrame.from_dict(rows, orient='index')
+        frame.loc['mean'] = frame.mean()
+        frame.loc['std'] = frame.iloc[:-1].std(ddof=1) if len(histories) > 1 else np.nan
+        frames[name] = frame
+    table = pd.concat(frames, axis=1)
+    table.index.name = 'seed'
+    return table.round(digits)
+
+
+def summary_table(results, digits=3):
+    """One row per config, each metric as 'mean ± std' over the seeds (sample std, ddof=1)."""
+    _check_results(results)
+    rows = {}
+    for name, histories in results.items():
+        frame = pd.DataFrame([final_metrics(h) for h in histories])
+        std = frame.std(ddof=1) if len(frame) > 1 else frame.mean() * np.nan
+        rows[name] = {k: f'{frame[k].mean():.{digits}f} ± {std[k]:.{digits}f}' for k in frame}
+        rows[name]['seeds'] = len(frame)
+    table = pd.DataFrame.from_dict(rows, orient='index')
+    table.index.name = 'config'
+    return table

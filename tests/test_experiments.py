@@ -1,0 +1,130 @@
+"""Unit tests of d2l_ext.experiments on a tiny synthetic problem (a second or two on CPU)."""
+
+import numpy as np
+import pytest
+import torch
+from d2l import torch as d2l
+from torch import nn
+
+from d2l_ext import experiments
+from d2l_ext.experiments import final_metrics, loss_gap, run_seeds, seed_table, summary_table
+
+
+class TinyData(d2l.DataModule):
+    """Two Gaussian blobs in 4 dimensions: 64 training and 32 validation points."""
+    def __init__(self, batch_size=16):
+        super().__init__()
+        self.save_hyperparameters()
+        g = torch.Generator().manual_seed(123)
+        y = torch.arange(96) % 2
+        X = torch.randn(96, 4, generator=g) + y[:, None] * 1.5
+        self.train, self.val = (X[:64], y[:64]), (X[64:], y[64:])
+
+    def get_dataloader(self, train):
+        X, y = self.train if train else self.val
+        return self.get_tensorloader((X, y), train)
+
+
+class TinyNet(d2l.Classifier):
+    def __init__(self, dropout=0.0, lr=0.1):
+        super().__init__()
+        self.save_hyperparameters()
+        self.net = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Dropout(dropout), nn.Linear(16, 2))
+
+
+@pytest.fixture(scope='module')
+def data():
+    return TinyData()
+
+
+def test_one_history_per_seed(data):
+    histories = run_seeds(TinyNet, data, seeds=[3, 4], max_epochs=3, progress=False)
+    assert [h['seed'] for h in histories] == [3, 4]
+    for h in histories:
+        assert h['epoch'] == [1, 2, 3]
+        assert {'train_loss', 'val_loss', 'val_acc'} <= set(h)
+        assert len(h['val_acc']) == 3 and all(0 <= a <= 1 for a in h['val_acc'])
+
+
+def test_same_seed_same_run_other_seed_other_run(data):
+    make = lambda: TinyNet(dropout=0.5)
+    a, b, c = run_seeds(make, data, seeds=[7, 7, 8], max_epochs=2, progress=False)
+    assert a['train_loss'] == b['train_loss'] and a['val_loss'] == b['val_loss']
+    assert a['train_loss'] != c['train_loss']
+
+
+def test_make_data_may_be_a_callable(data):
+    calls = []
+    def make_data():
+        calls.append(1)
+        return TinyData()
+    run_seeds(TinyNet, make_data, seeds=[0, 1], max_epochs=1, progress=False)
+    assert len(calls) == 2
+
+
+def test_eval_train_records_dropout_free_training_loss(data):
+    (h,) = run_seeds(lambda: TinyNet(dropout=0.9), data, seeds=[0], max_epochs=2,
+                     eval_train=True, progress=False)
+    assert len(h['train_eval_loss']) == 2 and len(h['train_acc']) == 2
+    # Training-mode loss with 90% of the hidden units dropped is not the eval-mode loss.
+    assert h['train_eval_loss'][-1] != pytest.approx(h['train_loss'][-1])
+    m = final_metrics(h)
+    assert m['gap_eval'] == pytest.approx(h['val_loss'][-1] - h['train_eval_loss'][-1])
+    assert m['gap'] == pytest.approx(h['val_loss'][-1] - h['train_loss'][-1])
+
+
+def test_loss_gap_needs_the_recorded_key():
+    h = {'val_loss': [1.0, 0.5], 'train_loss': [0.9, 0.2]}
+    assert loss_gap(h) == pytest.approx(0.3)
+    with pytest.raises(KeyError, match='eval_train=True'):
+        loss_gap(h, 'train_eval_loss')
+
+
+@pytest.mark.parametrize('kwargs, error', [
+    (dict(make_model=None), TypeError),
+    (dict(make_data='data'), TypeError),
+    (dict(seeds=[]), ValueError),
+    (dict(seeds=[0.5]), ValueError),
+    (dict(max_epochs=0), ValueError),
+])
+def test_bad_arguments_raise(data, kwargs, error):
+    args = dict(make_model=TinyNet, make_data=data, seeds=[0], max_epochs=1, progress=False)
+    with pytest.raises(error):
+        run_seeds(**{**args, **kwargs})
+
+
+def fake(seed, acc, val_loss, train_loss):
+    return {'seed': seed, 'epoch': [1, 2], 'val_acc': [0.0, acc], 'val_loss': [9.0, val_loss],
+            'train_loss': [9.0, train_loss]}
+
+
+RESULTS = {'p=0': [fake(0, 0.80, 0.5, 0.2), fake(1, 0.84, 0.7, 0.3)],
+           'p=0.5': [fake(0, 0.90, 0.4, 0.4), fake(1, 0.92, 0.4, 0.3)]}
+
+
+def test_seed_table_rows_and_statistics():
+    table = seed_table(RESULTS)
+    assert list(table.index) == [0, 1, 'mean', 'std']
+    assert table.loc['mean', ('p=0', 'val_acc')] == pytest.approx(0.82)
+    assert table.loc['std', ('p=0', 'val_acc')] == pytest.approx(np.std([0.80, 0.84], ddof=1),
+                                                                 abs=1e-3)
+    assert table.loc[1, ('p=0', 'gap')] == pytest.approx(0.4)
+    assert table.loc['mean', ('p=0.5', 'gap')] == pytest.approx(0.05)
+
+
+def test_summary_table_formats_mean_and_std():
+    table = summary_table(RESULTS, digits=2)
+    assert table.loc['p=0', 'val_acc'] == '0.82 ± 0.03'
+    assert table.loc['p=0.5', 'seeds'] == 2
+
+
+def test_tables_reject_non_dicts():
+    with pytest.raises(TypeError):
+        seed_table([fake(0, 0.8, 0.5, 0.2)])
+    with pytest.raises(TypeError):
+        summary_table({})
+
+
+def test_module_exports():
+    assert set(experiments.__all__) == {'run_seeds', 'loss_gap', 'final_metrics', 'seed_table',
+                                        'summary_table'}
