@@ -5,7 +5,9 @@ from .dropout import Dropout, check_dropout_p, dropout_layer
 from .experiments import final_metrics, loss_gap, run_seeds, seed_table, summary_table
 from .plotting import plot_history
 from .training import Trainer, evaluate, setup
+from .variants import DropConnectLinear, GaussianDropout, eval_nondeterminism
 
 __all__ = ['Dropout', 'check_dropout_p', 'dropout_layer', 'FashionMNIST', 'fetch', 'load_tensors',
            'plot_history', 'Trainer', 'evaluate', 'setup', 'run_seeds', 'loss_gap', 'final_metrics',
-           'seed_table', 'summary_table']
+           'seed_table', 'summary_table', 'DropConnectLinear', 'GaussianDropout',
+           'eval_nondeterminism']

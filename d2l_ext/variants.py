@@ -1,0 +1,87 @@
+"""Relatives of dropout: DropConnect, Gaussian dropout, a check for dropout left on in eval mode.
+
+Introduced in notebooks/07_dropout_in_practice.ipynb.
+"""
+
+import math
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from .dropout import check_dropout_p, dropout_layer
+
+__all__ = ['DropConnectLinear', 'GaussianDropout', 'eval_nondeterminism']
+
+
+def _check_p_below_one(p, name):
+    p = check_dropout_p(p)
+    if p == 1:
+        raise ValueError(f'{name} needs p < 1 (p=1 would drop everything, and the 1/(1-p) '
+                         'rescaling divides by zero); pass e.g. p=0.5')
+    return p
+
+
+class DropConnectLinear(nn.Linear):
+    """nn.Linear that drops weights, not units: W is replaced by W * mask / (1 - p) in training.
+
+    One Bernoulli mask per forward call (so per minibatch, shared by its examples), as most
+    implementations do; Wan et al. (2013) draw one per example, which costs a weight matrix per
+    example. The bias is kept. In eval mode the layer uses W itself, the expectation of the
+    masked weights (the paper's moment-matching inference is not reproduced).
+    """
+    def __init__(self, in_features, out_features, p=0.5, bias=True):
+        super().__init__(in_features, out_features, bias=bias)
+        self.p = _check_p_below_one(p, 'DropConnectLinear')
+
+    def forward(self, X):
+        weight = self.weight
+        if self.training and self.p > 0:
+            weight = dropout_layer(weight, self.p)  # (out_features, in_features)
+        return F.linear(X, weight, self.bias)
+
+    def extra_repr(self):
+        return f'{super().extra_repr()}, p={self.p}'
+
+
+class GaussianDropout(nn.Module):
+    """Multiply each entry by noise from N(1, p / (1 - p)) in training; identity in eval mode.
+
+    The noise has the mean (1) and variance (p / (1 - p)) of inverted dropout's factor, which is
+    0 with probability p and 1 / (1 - p) otherwise (Srivastava et al., 2014, section 10).
+    """
+    def __init__(self, p=0.5):
+        super().__init__()
+        self.p = _check_p_below_one(p, 'GaussianDropout')
+
+    def forward(self, X):
+        if not self.training or self.p == 0:
+            return X
+        if not X.is_floating_point():
+            raise TypeError(f'GaussianDropout needs a floating-point tensor, got dtype {X.dtype}; '
+                            'convert it first, e.g. X.float()')
+        std = math.sqrt(self.p / (1 - self.p))
+        return X * (1 + std * torch.randn_like(X))
+
+    def extra_repr(self):
+        return f'p={self.p}'
+
+
+def eval_nondeterminism(model, *inputs):
+    """Largest |difference| between two eval-mode forward passes of `model` on the same inputs.
+
+    0.0 means eval mode is deterministic; anything else means some randomness (typically a
+    dropout that ignores `self.training`) is still active. The model's mode is restored.
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f'model must be a torch.nn.Module, got {type(model).__name__}')
+    if not inputs:
+        raise ValueError('pass at least one input tensor: eval_nondeterminism(model, X)')
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            first, second = model(*inputs), model(*inputs)
+    finally:
+        model.train(was_training)
+    return (first - second).abs().max().item()
