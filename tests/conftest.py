@@ -1,0 +1,78 @@
+"""Shared pytest fixtures.
+
+Dropout implementations under test
+----------------------------------
+`tests/test_dropout.py` checks every entry of `DROPOUT_IMPLS` against one contract, through the
+fixture `dropout_impl`. To test another implementation, append a `DropoutImpl` to the list:
+
+    DROPOUT_IMPLS.append(DropoutImpl('fast', fast_fn, FastDropout))
+
+An entry is `DropoutImpl(name, fn, module)` with
+
+- `fn(X, p, training) -> Tensor`: functional dropout. With `training=False` it returns X's values
+  unchanged. With `training=True` each entry is, independently of all others, 0 with probability
+  p and X / (1 - p) otherwise (p = 0: X; p = 1: zeros, and backward still works, giving zero
+  gradients). The output has X's shape, dtype, device and strides (those of `torch.empty_like(X)`),
+  for float16, bfloat16, float32 and float64, on any device (the mask is made on X's device, so the
+  `meta` device works) and for empty tensors. The gradient is the mask times 1 / (1 - p).
+  Randomness comes from torch's default generator (directly, or through a seed drawn from it), so
+  `torch.manual_seed` makes a call repeatable, and successive calls draw new masks.
+  p that is not a real number in [0, 1] (nan, a string, None, a bool) raises ValueError; a
+  non-floating-point X (integers, bool) raises TypeError whose message says so.
+- `module(p=0.5, inplace=False) -> nn.Module`: a drop-in for `torch.nn.Dropout`: validates p in its
+  constructor (ValueError), has the same repr (`Dropout(p=0.5, inplace=False)`), no parameters or
+  buffers, is the identity in `eval()`, behaves as `fn` in `train()`, and with `inplace=True`
+  writes into X and returns it.
+
+`TORCH_DROPOUT` is PyTorch's own dropout in the same shape; the fixture `dropout_or_torch` adds it
+to the list for the tests it passes too (statistics, dtypes, layouts, gradients), which shows that
+those tests ask for what PyTorch delivers.
+
+Every test starts from `torch.manual_seed(0)` (fixture `_seed`), so the statistical tests are
+deterministic; their thresholds (|z| < 5 on about 10^6 draws) still catch a real bias.
+"""
+
+from typing import Callable, NamedTuple
+
+import pytest
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+import d2l_ext
+
+
+class DropoutImpl(NamedTuple):
+    name: str
+    fn: Callable  # fn(X, p, training) -> Tensor
+    module: Callable  # module(p=0.5, inplace=False) -> nn.Module
+
+
+def _scratch_fn(X, p, training):
+    return d2l_ext.dropout_layer(X, p) if training else X
+
+
+DROPOUT_IMPLS = [
+    DropoutImpl('scratch', _scratch_fn, d2l_ext.Dropout),
+    DropoutImpl('fast', lambda X, p, training: d2l_ext.fast_dropout_layer(X, p) if training else X,
+                d2l_ext.FastDropout),
+]
+
+TORCH_DROPOUT = DropoutImpl('torch', lambda X, p, training: F.dropout(X, p, training), nn.Dropout)
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    torch.manual_seed(0)
+
+
+@pytest.fixture(params=DROPOUT_IMPLS, ids=lambda impl: impl.name)
+def dropout_impl(request):
+    """Each implementation in DROPOUT_IMPLS."""
+    return request.param
+
+
+@pytest.fixture(params=DROPOUT_IMPLS + [TORCH_DROPOUT], ids=lambda impl: impl.name)
+def dropout_or_torch(request):
+    """Each implementation in DROPOUT_IMPLS, and PyTorch's own dropout as the reference."""
+    return request.param
