@@ -3,6 +3,7 @@
 from .data import FashionMNIST, fetch, load_tensors
 from .dropout import Dropout, check_dropout_p, dropout_layer
 from .experiments import final_metrics, loss_gap, run_seeds, seed_table, summary_table
+from .fast_dropout import FastDropout, fast_dropout_layer
 from .plotting import plot_history
 from .training import Trainer, evaluate, setup
 from .variants import DropConnectLinear, GaussianDropout, eval_nondeterminism
@@ -10,4 +11,4 @@ from .variants import DropConnectLinear, GaussianDropout, eval_nondeterminism
 __all__ = ['Dropout', 'check_dropout_p', 'dropout_layer', 'FashionMNIST', 'fetch', 'load_tensors',
            'plot_history', 'Trainer', 'evaluate', 'setup', 'run_seeds', 'loss_gap', 'final_metrics',
            'seed_table', 'summary_table', 'DropConnectLinear', 'GaussianDropout',
-           'eval_nondeterminism']
+           'eval_nondeterminism', 'FastDropout', 'fast_dropout_layer']

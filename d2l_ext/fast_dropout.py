@@ -1,0 +1,217 @@
+"""Fast dropout: counter-based random numbers, and no mask kept for the backward pass.
+
+Introduced in notebooks/08_cost_of_dropout.ipynb.
+
+Whether entry i of X is kept is a pure function of a 64-bit seed and i: a 32-bit word of the
+counter-based generator Philox4x32-10 (Salmon et al., 2011; the generator of cuRAND and of
+PyTorch's CUDA dropout), keyed by the seed, compared with round(p * 2**32). Each call draws a fresh
+seed from torch's default generator, so `torch.manual_seed` makes it repeatable. The backward pass
+regenerates the mask from the seed instead of storing it: 0 bytes per element are saved for
+backward, against 1 (`F.dropout`'s bool mask) or 4 (a float mask) otherwise.
+
+On the CPU, for float32 and float64, a small C kernel (d2l_ext/fast_dropout.c, compiled once with
+the system's C compiler and cached, see `build`) does the work; everywhere else (GPUs, the meta
+device, float16/bfloat16, or no C compiler) the same bits are computed with torch ops, slower but
+device-agnostic, so a seed gives the same mask on every device.
+"""
+
+import ctypes
+import hashlib
+import os
+import platform
+import subprocess
+import tempfile
+import warnings
+from functools import cache
+from pathlib import Path
+
+import torch
+
+from .dropout import Dropout, check_dropout_p
+
+__all__ = ['fast_dropout_layer', 'FastDropout', 'philox4x32_10', 'keep_mask', 'build',
+           'native_available', 'BLOCK']
+
+BLOCK = 1024  # elements per block of the mask layout (must match fast_dropout.c)
+_CALLS = BLOCK // 4  # Philox calls per block, 4 words of 32 bits each
+_M0, _M1 = 0xD2511F53, 0xCD9E8D57  # Philox4x32 multipliers
+_W0, _W1 = 0x9E3779B9, 0xBB67AE85  # Weyl increments of the key (golden ratio, sqrt(3) - 1)
+_U32 = 0xFFFFFFFF
+_SOURCE = Path(__file__).with_suffix('.c')
+_CFLAGS = ['-O3', '-std=gnu11', '-shared', '-fPIC', '-pthread']
+_MIN_PER_THREAD = 1 << 16  # below this many elements per thread, threads cost more than they save
+
+
+# --- the generator, in torch ops ------------------------------------------------------------------
+
+def philox4x32_10(counter, key):
+    """Philox4x32-10: 4 random 32-bit words per 128-bit counter, as int64 tensors in [0, 2**32).
+
+    `counter` is an integer tensor of shape (..., 4) (words in [0, 2**32)), `key` two ints.
+    """
+    c0, c1, c2, c3 = counter.to(torch.int64).unbind(-1)
+    k0, k1 = key
+    for _ in range(10):
+        # 32 x 32 -> 64-bit products: int64 wraps around, and the bits are those of the uint64.
+        p0, p1 = c0 * _M0, c2 * _M1
+        c0, c1, c2, c3 = ((p1 >> 32) & _U32) ^ c1 ^ k0, p1 & _U32, ((p0 >> 32) & _U32) ^ c3 ^ k1, \
+            p0 & _U32
+        k0, k1 = (k0 + _W0) & _U32, (k1 + _W1) & _U32
+    return torch.stack([c0, c1, c2, c3], dim=-1)
+
+
+def _words(n, seed, device):
+    """The 32-bit word of every element index < n (int64, shape (n,)), in the kernel's layout."""
+    num_blocks = -(-n // BLOCK)
+    g = torch.arange(num_blocks * _CALLS, device=device)  # one Philox counter per 4 elements
+    counter = torch.stack([g & _U32, g >> 32, torch.zeros_like(g), torch.zeros_like(g)], dim=-1)
+    words = philox4x32_10(counter, (seed & _U32, seed >> 32))  # (num_blocks * _CALLS, 4)
+    # Element e of block b reads word e // _CALLS of call b * _CALLS + e % _CALLS.
+    return words.reshape(num_blocks, _CALLS, 4).transpose(1, 2).reshape(-1)[:n]
+
+
+def _threshold(p):
+    """Keep a word w iff w >= threshold: probability 1 - p up to 2**-33."""
+    return min(round(p * 2 ** 32), _U32)
+
+
+def keep_mask(shape, p, seed, device='cpu'):
+    """The boolean keep-mask that dropout with probability `p` and `seed` uses, in torch ops."""
+    n = torch.Size(shape).numel()
+    return (_words(n, seed, device) >= _threshold(p)).reshape(shape)
+
+
+# --- the C kernel -------------------------------------------------------------------------------
+
+def _cache_dir():
+    root = os.environ.get('D2L_EXT_CACHE') or os.environ.get('XDG_CACHE_HOME')
+    return Path(root) / 'd2l_ext' if root else Path.home() / '.cache' / 'd2l_ext'
+
+
+def build(verbose=False):
+    """Compile the C kernel once into a cache (keyed by its source), return the library's path.
+
+    Returns None, with a warning, where there is no working C compiler: `fast_dropout_layer` then
+    computes the same mask with torch ops. `make install` calls this so notebooks never wait.
+    """
+    cc = os.environ.get('CC', 'cc')
+    source = _SOURCE.read_bytes()
+    key = hashlib.sha256(b'\0'.join([source, ' '.join([cc, *_CFLAGS]).encode(),
+                                     platform.machine().encode()])).hexdigest()[:16]
+    path = _cache_dir() / f'fast_dropout-{key}.so'
+    if path.exists():
+        return path
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Compile to a temporary name, then rename: concurrent first uses never see half a file.
+        fd, tmp = tempfile.mkstemp(suffix='.so', dir=path.parent)
+        os.close(fd)
+        try:
+            subprocess.run([cc, *_CFLAGS, '-o', tmp, str(_SOURCE)], check=True,
+                           capture_output=True, text=True)
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+    except (OSError, subprocess.CalledProcessError) as e:
+        detail = getattr(e, 'stderr', '') or str(e)
+        warnings.warn(f'd2l_ext.fast_dropout: could not compile {_SOURCE.name} with {cc!r} '
+                      f'({detail.strip()[:300]}); using the slower torch-ops version. Install a C '
+                      f'compiler (e.g. apt-get install gcc) or set CC.', RuntimeWarning)
+        return None
+    if verbose:
+        print(f'built {path}')
+    return path
+
+
+@cache
+def _lib():
+    if os.environ.get('D2L_EXT_NO_NATIVE'):
+        return None
+    path = build()
+    if path is None:
+        return None
+    lib = ctypes.CDLL(str(path))
+    lib.d2l_dropout.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64, ctypes.c_uint64,
+                                ctypes.c_uint32, ctypes.c_double, ctypes.c_int, ctypes.c_int]
+    lib.d2l_dropout.restype = ctypes.c_int
+    return lib
+
+
+def native_available():
+    """Whether the compiled CPU kernel is in use (False: the torch-ops version does the work)."""
+    return _lib() is not None
+
+
+# --- dropout --------------------------------------------------------------------------------------
+
+def _apply(X, seed, threshold, scale, out):
+    """out = X * (word >= threshold ? scale : 0), elementwise in X's logical (row-major) order."""
+    lib = _lib()
+    if lib is not None and X.device.type == 'cpu' and X.dtype in (torch.float32, torch.float64):
+        src = X.contiguous()
+        dst = out if out.is_contiguous() else torch.empty_like(src)
+        threads = max(1, min(torch.get_num_threads(), X.numel() // _MIN_PER_THREAD))
+        lib.d2l_dropout(src.data_ptr(), dst.data_ptr(), X.numel(), seed, threshold, scale,
+                        int(X.dtype == torch.float64), threads)
+        if dst is not out:
+            out.copy_(dst)
+        return out
+    # Same bits with torch ops, on X's device; half types are multiplied in float32.
+    compute = torch.promote_types(X.dtype, torch.float32)
+    keep = _words(X.numel(), seed, X.device).reshape(X.shape) >= threshold
+    factor = torch.where(keep, torch.tensor(scale, dtype=compute, device=X.device),
+                         torch.tensor(0, dtype=compute, device=X.device))
+    if compute == X.dtype:
+        return torch.mul(X, factor, out=out)
+    return out.copy_(X.to(compute) * factor)
+
+
+class _FastDropoutFunction(torch.autograd.Function):
+    """Dropout as a fixed linear map: backward applies the same mask, regenerated from the seed."""
+
+    @staticmethod
+    def forward(ctx, X, seed, threshold, scale, inplace):
+        ctx.params = seed, threshold, scale  # three numbers: nothing per element is saved
+        if inplace:
+            ctx.mark_dirty(X)
+            return _apply(X, seed, threshold, scale, out=X)
+        return _apply(X, seed, threshold, scale, out=torch.empty_like(X))
+
+    @staticmethod
+    def backward(ctx, grad):
+        # Through .apply again, so that the backward pass is differentiable too (double backward).
+        return _FastDropoutFunction.apply(grad, *ctx.params, False), None, None, None, None
+
+
+def fast_dropout_layer(X, dropout, *, inplace=False, seed=None):
+    """`dropout_layer(X, dropout)` with a counter-based mask that backward regenerates.
+
+    `seed` (an int) fixes the mask; by default each call draws one from torch's default generator.
+    """
+    p = check_dropout_p(dropout)
+    if not isinstance(X, torch.Tensor):
+        raise TypeError(f'dropout expects a torch.Tensor, got {type(X).__name__}')
+    if not X.is_floating_point():
+        raise TypeError(f'dropout needs a floating-point tensor (it rescales by 1/(1-p)), got '
+                        f'dtype {X.dtype}; convert it first, e.g. X.float()')
+    if p == 0 or X.numel() == 0:
+        return X
+    if seed is None:
+        seed = torch.randint(-2 ** 63, 2 ** 63 - 1, ()).item()
+    seed %= 2 ** 64
+    # p = 1: keep every word (threshold 0) but scale by 0, so gradients (all zero) still flow.
+    threshold, scale = (_threshold(p), 1.0 / (1.0 - p)) if p < 1 else (0, 0.0)
+    return _FastDropoutFunction.apply(X, seed, threshold, scale, inplace)
+
+
+class FastDropout(Dropout):
+    """Drop-in for `torch.nn.Dropout` (and `d2l_ext.Dropout`) that uses `fast_dropout_layer`."""
+
+    def forward(self, X):
+        if not self.training:
+            return X
+        return fast_dropout_layer(X, self.p, inplace=self.inplace)
+
+    def _get_name(self):
+        return 'Dropout'  # the repr of nn.Dropout, as for d2l_ext.Dropout
