@@ -7,6 +7,7 @@ Introduced in notebooks/04_dropout_mlp_scratch.ipynb.
     summary_table({'p=0': histories_0, 'p=0.5': histories_5})  # 'mean ± std' per config
 """
 
+import math
 import numbers
 import random
 
@@ -34,10 +35,16 @@ class _SeedTrainer(Trainer):
         self.outer_bar, self.eval_train_loss = outer_bar, eval_train_loss
 
     def _record(self, **values):
-        if self.eval_train_loss:
+        if self.eval_train_loss == 'final' and self.epoch + 1 < self.max_epochs:
+            values['train_eval_loss'] = values['train_acc'] = math.nan
+        elif self.eval_train_loss:
             # With dropout, 'train_loss' is measured with dropout on; this is the same network
             # val_loss sees (dropout off), so val_loss - train_eval_loss compares like with like.
-            values['train_eval_loss'], values['train_acc'] = self._evaluate(self.train_dataloader)
+            # fork_rng: the shuffled loader draws from torch's generator; without it, recording
+            # would change the minibatch order of later epochs.
+            with torch.random.fork_rng(devices=[]):
+                values['train_eval_loss'], values['train_acc'] = self._evaluate(
+                    self.train_dataloader)
         for key in values:
             self.history.setdefault(key, [])
         super()._record(**values)
@@ -56,7 +63,8 @@ def run_seeds(make_model, make_data, seeds, max_epochs, eval_train=False, progre
     max_epochs: epochs per run.
     eval_train: also record, after every epoch, 'train_eval_loss' and 'train_acc': loss and
         accuracy on the whole training set in eval mode (dropout off). This costs one more
-        forward pass over the training data per epoch.
+        forward pass over the training data per epoch; eval_train='final' does it after the last
+        epoch only (earlier entries are nan), enough for final_metrics' gap_eval.
     progress: show one text progress bar over all epochs of all seeds.
 
     Returns a list with one history per seed: the Trainer's dict of per-epoch lists ('epoch',
@@ -73,6 +81,8 @@ def run_seeds(make_model, make_data, seeds, max_epochs, eval_train=False, progre
         raise ValueError(f'seeds must be a non-empty list of integers, got {seeds!r}')
     if not isinstance(max_epochs, numbers.Integral) or max_epochs < 1:
         raise ValueError(f'max_epochs must be a positive integer, got {max_epochs!r}')
+    if eval_train not in (False, True, 'final'):
+        raise ValueError(f"eval_train must be False, True or 'final', got {eval_train!r}")
     histories = []
     with tqdm(total=len(seeds) * max_epochs, desc=desc or 'seeds', unit='epoch',
               bar_format=BAR_FORMAT, disable=not progress) as bar:

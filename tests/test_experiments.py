@@ -86,6 +86,7 @@ def test_loss_gap_needs_the_recorded_key():
     (dict(seeds=[]), ValueError),
     (dict(seeds=[0.5]), ValueError),
     (dict(max_epochs=0), ValueError),
+    (dict(eval_train='last'), ValueError),
 ])
 def test_bad_arguments_raise(data, kwargs, error):
     args = dict(make_model=TinyNet, make_data=data, seeds=[0], max_epochs=1, progress=False)
@@ -128,3 +129,19 @@ def test_tables_reject_non_dicts():
 def test_module_exports():
     assert set(experiments.__all__) == {'run_seeds', 'loss_gap', 'final_metrics', 'seed_table',
                                         'summary_table'}
+
+
+def test_eval_train_final_evaluates_the_last_epoch_only(data):
+    (h,) = run_seeds(TinyNet, data, seeds=[0], max_epochs=3, eval_train='final', progress=False)
+    assert np.isnan(h['train_eval_loss'][:2]).all() and np.isnan(h['train_acc'][:2]).all()
+    (full,) = run_seeds(TinyNet, data, seeds=[0], max_epochs=3, eval_train=True, progress=False)
+    assert h['train_eval_loss'][-1] == pytest.approx(full['train_eval_loss'][-1])
+    assert final_metrics(h)['gap_eval'] == pytest.approx(final_metrics(full)['gap_eval'])
+
+
+def test_eval_train_does_not_change_the_training_run(data):
+    make = lambda: TinyNet(dropout=0.5)
+    (plain,) = run_seeds(make, data, seeds=[0], max_epochs=3, progress=False)
+    (recorded,) = run_seeds(make, data, seeds=[0], max_epochs=3, eval_train=True, progress=False)
+    assert plain['train_loss'] == recorded['train_loss']
+    assert plain['val_loss'] == recorded['val_loss']
