@@ -2,6 +2,17 @@
 
 from .data import FashionMNIST, fetch, load_tensors
 from .dropout import Dropout, check_dropout_p, dropout_layer
+from .ensemble import (
+    all_masks,
+    arithmetic_mean,
+    auroc,
+    dropout_active,
+    geometric_mean,
+    mask_probs,
+    masked_outputs,
+    mc_predict,
+    predictive_entropy,
+)
 from .experiments import final_metrics, loss_gap, run_seeds, seed_table, summary_table
 from .fast_dropout import FastDropout, fast_dropout_layer
 from .plotting import plot_history
@@ -11,4 +22,6 @@ from .variants import DropConnectLinear, GaussianDropout, eval_nondeterminism
 __all__ = ['Dropout', 'check_dropout_p', 'dropout_layer', 'FashionMNIST', 'fetch', 'load_tensors',
            'plot_history', 'Trainer', 'evaluate', 'setup', 'run_seeds', 'loss_gap', 'final_metrics',
            'seed_table', 'summary_table', 'DropConnectLinear', 'GaussianDropout',
-           'eval_nondeterminism', 'FastDropout', 'fast_dropout_layer']
+           'eval_nondeterminism', 'FastDropout', 'fast_dropout_layer', 'all_masks', 'mask_probs',
+           'masked_outputs', 'arithmetic_mean', 'geometric_mean', 'dropout_active', 'mc_predict',
+           'predictive_entropy', 'auroc']
