@@ -13,7 +13,14 @@ from .ensemble import (
     mc_predict,
     predictive_entropy,
 )
-from .experiments import final_metrics, loss_gap, run_seeds, seed_table, summary_table
+from .experiments import (
+    final_metrics,
+    loss_gap,
+    plot_seed_curves,
+    run_seeds,
+    seed_table,
+    summary_table,
+)
 from .fast_dropout import FastDropout, fast_dropout_layer
 from .plotting import plot_history
 from .training import Trainer, evaluate, setup
@@ -21,7 +28,8 @@ from .variants import DropConnectLinear, GaussianDropout, eval_nondeterminism
 
 __all__ = ['Dropout', 'check_dropout_p', 'dropout_layer', 'FashionMNIST', 'fetch', 'load_tensors',
            'plot_history', 'Trainer', 'evaluate', 'setup', 'run_seeds', 'loss_gap', 'final_metrics',
-           'seed_table', 'summary_table', 'DropConnectLinear', 'GaussianDropout',
-           'eval_nondeterminism', 'FastDropout', 'fast_dropout_layer', 'all_masks', 'mask_probs',
+           'seed_table', 'summary_table', 'plot_seed_curves', 'DropConnectLinear',
+           'GaussianDropout', 'eval_nondeterminism', 'FastDropout', 'fast_dropout_layer',
+           'all_masks', 'mask_probs',
            'masked_outputs', 'arithmetic_mean', 'geometric_mean', 'dropout_active', 'mc_predict',
            'predictive_entropy', 'auroc']

@@ -15,11 +15,13 @@ import numpy as np
 import pandas as pd
 import torch
 from d2l import torch as d2l
-from tqdm.auto import tqdm
+from matplotlib import pyplot as plt
+from tqdm import tqdm  # plain text, as d2l_ext.training: stored notebooks keep the last frame
 
 from .training import BAR_FORMAT, Trainer
 
-__all__ = ['run_seeds', 'loss_gap', 'final_metrics', 'seed_table', 'summary_table']
+__all__ = ['run_seeds', 'loss_gap', 'final_metrics', 'seed_table', 'summary_table',
+           'plot_seed_curves']
 
 
 def _seed_everything(seed):
@@ -156,3 +158,34 @@ def summary_table(results, digits=3):
     table = pd.DataFrame.from_dict(rows, orient='index')
     table.index.name = 'config'
     return table
+
+
+LINESTYLES = ['-', '--', ':', '-.']
+
+
+def plot_seed_curves(results, keys=('train_eval_loss', 'val_loss'), ax=None, title=None):
+    """Per-epoch mean over seeds (line) and +-1 std (band) of `keys`, one color per config.
+
+    results: {config name: list of histories from run_seeds}; keys: history entries to draw,
+    one line style each (nan entries, as eval_train='final' leaves them, are skipped).
+    """
+    _check_results(results)
+    if ax is None:
+        ax = plt.figure(figsize=(5.5, 3.2)).gca()
+    for i, (name, histories) in enumerate(results.items()):
+        for key, ls in zip(keys, LINESTYLES):
+            missing = [h.get('seed', j) for j, h in enumerate(histories) if key not in h]
+            if missing:
+                raise KeyError(f'histories of {name!r} (seeds {missing}) have no {key!r}')
+            values = np.array([h[key] for h in histories], dtype=float)  # (seeds, epochs)
+            epochs = np.asarray(histories[0]['epoch'])
+            mean = values.mean(axis=0)
+            std = values.std(axis=0, ddof=1) if len(values) > 1 else np.zeros_like(mean)
+            ax.plot(epochs, mean, color=f'C{i}', ls=ls, label=f'{name}: {key}')
+            ax.fill_between(epochs, mean - std, mean + std, color=f'C{i}', alpha=0.2, lw=0)
+    ax.set_xlabel('epoch')
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize='small')
+    if title:
+        ax.set_title(title)
+    return ax

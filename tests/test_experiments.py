@@ -4,10 +4,18 @@ import numpy as np
 import pytest
 import torch
 from d2l import torch as d2l
+from matplotlib import pyplot as plt
 from torch import nn
 
 from d2l_ext import experiments
-from d2l_ext.experiments import final_metrics, loss_gap, run_seeds, seed_table, summary_table
+from d2l_ext.experiments import (
+    final_metrics,
+    loss_gap,
+    plot_seed_curves,
+    run_seeds,
+    seed_table,
+    summary_table,
+)
 
 
 class TinyData(d2l.DataModule):
@@ -128,7 +136,7 @@ def test_tables_reject_non_dicts():
 
 def test_module_exports():
     assert set(experiments.__all__) == {'run_seeds', 'loss_gap', 'final_metrics', 'seed_table',
-                                        'summary_table'}
+                                        'summary_table', 'plot_seed_curves'}
 
 
 def test_eval_train_final_evaluates_the_last_epoch_only(data):
@@ -145,3 +153,13 @@ def test_eval_train_does_not_change_the_training_run(data):
     (recorded,) = run_seeds(make, data, seeds=[0], max_epochs=3, eval_train=True, progress=False)
     assert plain['train_loss'] == recorded['train_loss']
     assert plain['val_loss'] == recorded['val_loss']
+
+
+def test_plot_seed_curves_draws_the_mean_over_seeds():
+    ax = plot_seed_curves(RESULTS, keys=('val_acc', 'val_loss'))
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    assert set(lines) == {'p=0: val_acc', 'p=0: val_loss', 'p=0.5: val_acc', 'p=0.5: val_loss'}
+    np.testing.assert_allclose(lines['p=0: val_loss'].get_ydata(), [9.0, 0.6])
+    with pytest.raises(KeyError, match='train_eval_loss'):
+        plot_seed_curves(RESULTS, ax=ax)
+    plt.close(ax.figure)
