@@ -16,6 +16,7 @@ from .ensemble import (
 from .experiments import (
     final_metrics,
     loss_gap,
+    paired_difference,
     plot_seed_curves,
     run_seeds,
     seed_table,
@@ -28,7 +29,8 @@ from .variants import DropConnectLinear, GaussianDropout, eval_nondeterminism
 
 __all__ = ['Dropout', 'check_dropout_p', 'dropout_layer', 'FashionMNIST', 'fetch', 'load_tensors',
            'plot_history', 'Trainer', 'evaluate', 'setup', 'run_seeds', 'loss_gap', 'final_metrics',
-           'seed_table', 'summary_table', 'plot_seed_curves', 'DropConnectLinear',
+           'seed_table', 'summary_table', 'paired_difference',
+           'plot_seed_curves', 'DropConnectLinear',
            'GaussianDropout', 'eval_nondeterminism', 'FastDropout', 'fast_dropout_layer',
            'all_masks', 'mask_probs',
            'masked_outputs', 'arithmetic_mean', 'geometric_mean', 'dropout_active', 'mc_predict',

@@ -21,7 +21,7 @@ from tqdm import tqdm  # plain text, as d2l_ext.training: stored notebooks keep 
 from .training import BAR_FORMAT, Trainer
 
 __all__ = ['run_seeds', 'loss_gap', 'final_metrics', 'seed_table', 'summary_table',
-           'plot_seed_curves']
+           'paired_difference', 'plot_seed_curves']
 
 
 def _seed_everything(seed):
@@ -158,6 +158,31 @@ def summary_table(results, digits=3):
     table = pd.DataFrame.from_dict(rows, orient='index')
     table.index.name = 'config'
     return table
+
+
+def paired_difference(results, key, base=None, other=None):
+    """Per-seed difference other - base of a final metric: {'mean', 'std', 'sem', 'n'}.
+
+    results: {config name: list of histories from run_seeds}; base and other default to its first
+    and second config. Runs are paired by seed (same seed: same initial weights and first
+    minibatches), which removes the seed-to-seed spread both configs share. std is the sample
+    std (ddof=1) of the differences, sem = std / sqrt(n) the standard error of their mean.
+    """
+    _check_results(results)
+    names = list(results)
+    base, other = base or names[0], other or (names[1] if len(names) > 1 else None)
+    if other is None or base not in results or other not in results:
+        raise ValueError(f'need two configs to compare; results has {names}')
+    values = {}
+    for name in (base, other):
+        values[name] = {h.get('seed', i): final_metrics(h)[key]
+                        for i, h in enumerate(results[name])}
+    if set(values[base]) != set(values[other]):
+        raise ValueError(f'{base!r} and {other!r} were run with different seeds: '
+                         f'{sorted(values[base])} and {sorted(values[other])}')
+    d = np.array([values[other][s] - values[base][s] for s in values[base]])
+    std = d.std(ddof=1) if len(d) > 1 else math.nan
+    return {'mean': d.mean(), 'std': std, 'sem': std / math.sqrt(len(d)), 'n': len(d)}
 
 
 LINESTYLES = ['-', '--', ':', '-.']

@@ -11,6 +11,7 @@ from d2l_ext import experiments
 from d2l_ext.experiments import (
     final_metrics,
     loss_gap,
+    paired_difference,
     plot_seed_curves,
     run_seeds,
     seed_table,
@@ -136,7 +137,7 @@ def test_tables_reject_non_dicts():
 
 def test_module_exports():
     assert set(experiments.__all__) == {'run_seeds', 'loss_gap', 'final_metrics', 'seed_table',
-                                        'summary_table', 'plot_seed_curves'}
+                                        'summary_table', 'paired_difference', 'plot_seed_curves'}
 
 
 def test_eval_train_final_evaluates_the_last_epoch_only(data):
@@ -163,3 +164,23 @@ def test_plot_seed_curves_draws_the_mean_over_seeds():
     with pytest.raises(KeyError, match='train_eval_loss'):
         plot_seed_curves(RESULTS, ax=ax)
     plt.close(ax.figure)
+
+
+def test_paired_difference_pairs_by_seed():
+    d = paired_difference(RESULTS, 'val_acc')
+    assert d['n'] == 2
+    assert d['mean'] == pytest.approx(0.09)  # (0.90 - 0.80 + 0.92 - 0.84) / 2
+    assert d['std'] == pytest.approx(np.std([0.10, 0.08], ddof=1))
+    assert d['sem'] == pytest.approx(d['std'] / np.sqrt(2))
+    shuffled = {'p=0': RESULTS['p=0'][::-1], 'p=0.5': RESULTS['p=0.5']}
+    assert paired_difference(shuffled, 'val_acc')['mean'] == pytest.approx(0.09)
+    reverse = paired_difference(RESULTS, 'val_acc', base='p=0.5', other='p=0')
+    assert reverse['mean'] == pytest.approx(-0.09)
+
+
+def test_paired_difference_needs_the_same_seeds():
+    with pytest.raises(ValueError, match='different seeds'):
+        paired_difference({'a': [fake(0, 0.8, 0.5, 0.2)], 'b': [fake(1, 0.8, 0.5, 0.2)]},
+                          'val_acc')
+    with pytest.raises(ValueError, match='two configs'):
+        paired_difference({'a': [fake(0, 0.8, 0.5, 0.2)]}, 'val_acc')
