@@ -17,12 +17,17 @@ EXECUTE := $(BIN)/jupyter nbconvert --to notebook --execute --coalesce-streams \
 help:  ## list the targets
 	@grep -hE '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-install: $(VENV)/.installed  ## create .venv with the pinned packages (fast when nothing changed)
+install: $(VENV)/.installed $(VENV)/.fast_dropout  ## create .venv with the pinned packages (fast when nothing changed)
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q -r requirements.txt
 	$(BIN)/pip install -q --no-deps $(D2L) -e .
+	touch $@
+
+# Compile d2l_ext's C dropout kernel once (cached under ~/.cache/d2l_ext) so notebooks never wait.
+$(VENV)/.fast_dropout: d2l_ext/fast_dropout.c $(VENV)/.installed
+	$(BIN)/python -c 'from d2l_ext import fast_dropout as f; f.build(verbose=True)'
 	touch $@
 
 data: install  ## fetch Fashion-MNIST into data/ (MD5- and SHA-256-verified every time)
@@ -56,8 +61,9 @@ lint: install  ## ruff on the package, tests, benchmarks and notebooks
 lab: install data  ## JupyterLab on the notebooks
 	$(BIN)/jupyter lab notebooks
 
-bench: install data  ## time one epoch: stock d2l vs this project vs a bare loop
+bench: install data  ## time one epoch (stock d2l vs this project vs a bare loop) and the dropout op
 	$(BIN)/python bench/epoch.py
+	$(BIN)/python bench/dropout_op.py
 
 clean:  ## remove build outputs (keeps .venv and data)
 	rm -rf build .pytest_cache .ruff_cache

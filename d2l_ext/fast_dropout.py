@@ -4,7 +4,9 @@ Introduced in notebooks/08_cost_of_dropout.ipynb.
 
 Whether entry i of X is kept is a pure function of a 64-bit seed and i: a 32-bit word of the
 counter-based generator Philox4x32-10 (Salmon et al., 2011; the generator of cuRAND and of
-PyTorch's CUDA dropout), keyed by the seed, compared with round(p * 2**32). Each call draws a fresh
+PyTorch's CUDA dropout), keyed by the seed, compared with round(p * 2**32). Its high 16 bits come
+from a lane shared by 8 elements and decide alone unless they tie with the threshold's (1 in 65536),
+which halves the work; fast_dropout.c explains the layout. Each call draws a fresh
 seed from torch's default generator, so `torch.manual_seed` makes it repeatable. The backward pass
 regenerates the mask from the seed instead of storing it: 0 bytes per element are saved for
 backward, against 1 (`F.dropout`'s bool mask) or 4 (a float mask) otherwise.
@@ -32,8 +34,8 @@ from .dropout import Dropout, check_dropout_p
 __all__ = ['fast_dropout_layer', 'FastDropout', 'philox4x32_10', 'keep_mask', 'build',
            'native_available', 'BLOCK']
 
-BLOCK = 1024  # elements per block of the mask layout (must match fast_dropout.c)
-_CALLS = BLOCK // 4  # Philox calls per block, 4 words of 32 bits each
+BLOCK = 2048  # elements per block of the mask layout (must match fast_dropout.c)
+_CALLS = BLOCK // 8  # Philox calls per block: 4 words of two 16-bit lanes each
 _M0, _M1 = 0xD2511F53, 0xCD9E8D57  # Philox4x32 multipliers
 _W0, _W1 = 0x9E3779B9, 0xBB67AE85  # Weyl increments of the key (golden ratio, sqrt(3) - 1)
 _U32 = 0xFFFFFFFF
@@ -60,25 +62,38 @@ def philox4x32_10(counter, key):
     return torch.stack([c0, c1, c2, c3], dim=-1)
 
 
-def _words(n, seed, device):
-    """The 32-bit word of every element index < n (int64, shape (n,)), in the kernel's layout."""
+def _keep(n, seed, threshold, device):
+    """Keep-flags of element indices < n (bool, shape (n,)): u(i) >= threshold, as the C kernel.
+
+    u(i) = hi(i) * 2**16 + lo(i): 16-bit lanes hi of Philox calls with counters (g, 0, 0), 8 per
+    call, decide alone unless hi == threshold >> 16; only for those ties is lo(i) drawn.
+    """
+    key = seed & _U32, seed >> 32
     num_blocks = -(-n // BLOCK)
-    g = torch.arange(num_blocks * _CALLS, device=device)  # one Philox counter per 4 elements
-    counter = torch.stack([g & _U32, g >> 32, torch.zeros_like(g), torch.zeros_like(g)], dim=-1)
-    words = philox4x32_10(counter, (seed & _U32, seed >> 32))  # (num_blocks * _CALLS, 4)
-    # Element e of block b reads word e // _CALLS of call b * _CALLS + e % _CALLS.
-    return words.reshape(num_blocks, _CALLS, 4).transpose(1, 2).reshape(-1)[:n]
+    g = torch.arange(num_blocks * _CALLS, device=device)  # one Philox counter per 8 elements
+    zero = torch.zeros_like(g)
+    words = philox4x32_10(torch.stack([g & _U32, g >> 32, zero, zero], dim=-1), key)
+    halves = torch.stack([words & 0xFFFF, words >> 16], dim=-1)  # lane q = 2 * word + half
+    # Element e of block b takes lane e // _CALLS of call b * _CALLS + e % _CALLS.
+    hi = halves.reshape(num_blocks, _CALLS, 8).transpose(1, 2).reshape(-1)[:n]
+    keep = hi > (threshold >> 16)
+    if torch.device(device).type != 'meta':  # the meta device holds no values to settle
+        ties = (hi == threshold >> 16).nonzero().squeeze(1)
+        one, zero = torch.ones_like(ties), torch.zeros_like(ties)
+        lo = philox4x32_10(torch.stack([ties & _U32, ties >> 32, one, zero], dim=-1), key)
+        keep[ties] = (lo[:, 0] >> 16) >= (threshold & 0xFFFF)
+    return keep
 
 
 def _threshold(p):
-    """Keep a word w iff w >= threshold: probability 1 - p up to 2**-33."""
+    """Keep u iff u >= threshold: probability 1 - p up to 2**-33."""
     return min(round(p * 2 ** 32), _U32)
 
 
 def keep_mask(shape, p, seed, device='cpu'):
     """The boolean keep-mask that dropout with probability `p` and `seed` uses, in torch ops."""
     n = torch.Size(shape).numel()
-    return (_words(n, seed, device) >= _threshold(p)).reshape(shape)
+    return _keep(n, seed % 2 ** 64, _threshold(p), device).reshape(shape)
 
 
 # --- the C kernel -------------------------------------------------------------------------------
@@ -100,6 +115,8 @@ def build(verbose=False):
                                      platform.machine().encode()])).hexdigest()[:16]
     path = _cache_dir() / f'fast_dropout-{key}.so'
     if path.exists():
+        if verbose:
+            print(f'fast dropout kernel: {path} (cached)')
         return path
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -120,7 +137,7 @@ def build(verbose=False):
                       f'compiler (e.g. apt-get install gcc) or set CC.', RuntimeWarning)
         return None
     if verbose:
-        print(f'built {path}')
+        print(f'fast dropout kernel: compiled {path}')
     return path
 
 
@@ -159,7 +176,7 @@ def _apply(X, seed, threshold, scale, out):
         return out
     # Same bits with torch ops, on X's device; half types are multiplied in float32.
     compute = torch.promote_types(X.dtype, torch.float32)
-    keep = _words(X.numel(), seed, X.device).reshape(X.shape) >= threshold
+    keep = _keep(X.numel(), seed, threshold, X.device).reshape(X.shape)
     factor = torch.where(keep, torch.tensor(scale, dtype=compute, device=X.device),
                          torch.tensor(0, dtype=compute, device=X.device))
     if compute == X.dtype:

@@ -76,7 +76,7 @@ def test_philox_words_are_uniform():
 # --- the C kernel and the torch-ops version agree -------------------------------------------------
 
 @needs_native
-@pytest.mark.parametrize('n', [1, 3, 1023, 1024, 1025, 3 * 1024 + 5, 200_003])
+@pytest.mark.parametrize('n', [1, 3, 2047, 2048, 2049, 3 * 2048 + 5, 2 ** 20 + 1])
 @pytest.mark.parametrize('dtype', [torch.float32, torch.float64], ids=str)
 @pytest.mark.parametrize('p', [0.1, 0.5, 1.0])
 def test_kernel_and_torch_ops_give_the_same_bits(n, dtype, p, monkeypatch):
@@ -84,6 +84,25 @@ def test_kernel_and_torch_ops_give_the_same_bits(n, dtype, p, monkeypatch):
     native = fd.fast_dropout_layer(X, p, seed=2024)
     monkeypatch.setattr(fd, '_lib', lambda: None)
     assert torch.equal(native, fd.fast_dropout_layer(X, p, seed=2024))
+
+
+def test_ties_of_the_high_halves_are_settled_by_the_low_halves():
+    # With 2**20 elements about 16 high halves equal the threshold's; half of those are kept.
+    n, p, seed = 2 ** 20, 0.3, 12
+    t = fd._threshold(p)
+    keep = fd.keep_mask((n,), p, seed)
+    index = torch.arange(n)
+    for i in range(0, n, 2048 * 64):  # spot-check u(i) >= t against a direct computation
+        b, e = divmod(i, fd.BLOCK)
+        q, j = divmod(e, fd._CALLS)
+        word = fd.philox4x32_10(torch.tensor([[b * fd._CALLS + j, 0, 0, 0]]), (seed, 0))[0]
+        hi = (word[q // 2].item() >> (16 * (q % 2))) & 0xFFFF
+        lo = fd.philox4x32_10(torch.tensor([[i, 0, 1, 0]]), (seed, 0))[0, 0].item() >> 16
+        assert keep[i].item() == (hi * 2 ** 16 + lo >= t)
+    hi = fd._keep(n, seed, t & ~0xFFFF, 'cpu') & ~fd._keep(n, seed, t | 0xFFFF, 'cpu')
+    ties = index[hi]  # elements whose high half equals t >> 16
+    assert 4 <= ties.numel() <= 40
+    assert 0 < keep[ties].sum() < ties.numel()
 
 
 @needs_native
