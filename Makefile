@@ -10,9 +10,12 @@ NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb)) $(sort $(wildcard notebo
 NBVAL := $(BIN)/pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 EXECUTE := $(BIN)/jupyter nbconvert --to notebook --execute --coalesce-streams \
            --ExecutePreprocessor.timeout=900
+# `make slides` turns these notebooks into decks + pages in this self-contained folder.
+SLIDES_SRC ?= notebooks
+SLIDES_OUT ?= build/slides
 
 .DEFAULT_GOAL := help
-.PHONY: help install data run notebooks test unit nbval lint lab bench clean
+.PHONY: help install data run notebooks test unit nbval lint lab bench clean slides browser
 
 help:  ## list the targets
 	@grep -hE '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -33,7 +36,7 @@ $(VENV)/.fast_dropout: d2l_ext/fast_dropout.c $(VENV)/.installed
 data: install  ## fetch Fashion-MNIST into data/ (MD5- and SHA-256-verified every time)
 	FASHION_MNIST_SOURCE="$(FASHION_MNIST_SOURCE)" $(BIN)/python -c 'import d2l_ext.data as d; d.main()'
 
-run: install data  ## execute every notebook in a fresh kernel and render it to HTML under build/
+run: install data slides  ## execute every notebook in a fresh kernel and render it to HTML under build/
 	@mkdir -p build/notebooks build/html
 	@for nb in $(NOTEBOOKS); do \
 	  out=build/notebooks/$${nb#notebooks/}; mkdir -p $$(dirname $$out); start=$$SECONDS; \
@@ -47,16 +50,29 @@ notebooks: install data  ## re-execute the notebooks in place, refreshing their 
 	@for nb in $(NOTEBOOKS); do start=$$SECONDS; $(EXECUTE) --inplace $$nb 2>/dev/null || exit 1; \
 	  echo "$$nb: $$((SECONDS - start)) s"; done
 
-test: install data unit nbval  ## unit tests, then every notebook under strict nbval
+test: install data unit nbval browser  ## unit tests, every notebook under strict nbval, decks in Chromium
 
 unit: install  ## unit tests of d2l_ext
-	$(BIN)/pytest tests
+	$(BIN)/pytest tests --ignore=tests/test_slides.py
 
 nbval: install data  ## strict nbval: every stored output must be reproduced
 	$(NBVAL) --durations=0 $(NOTEBOOKS)
 
+slides: install node_modules/.installed  ## reveal.js decks, pages and index.html in build/slides/ (offline)
+	@start=$$SECONDS; $(BIN)/python tools/build_slides.py --src $(SLIDES_SRC) --out $(SLIDES_OUT) && \
+	  echo "make slides: $$((SECONDS - start)) s"
+
+# reveal.js, MathJax and require.js for the decks, as pinned in package-lock.json
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "make slides needs npm: apt-get install npm"; exit 1; }
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $@
+
+browser: slides  ## open every deck in headless Chromium: starts, slides, math, figures, offline
+	SLIDES_SRC=$(SLIDES_SRC) SLIDES_OUT=$(SLIDES_OUT) $(BIN)/pytest -v -s -rs tests/test_slides.py
+
 lint: install  ## ruff on the package, tests, benchmarks and notebooks
-	$(BIN)/ruff check d2l_ext tests bench notebooks
+	$(BIN)/ruff check d2l_ext tests bench notebooks tools
 
 lab: install data  ## JupyterLab on the notebooks
 	$(BIN)/jupyter lab notebooks

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from d2l import torch as d2l
 from matplotlib import pyplot as plt
-from tqdm.auto import tqdm
+from tqdm import tqdm  # plain text: stored notebooks show the final frame, no widget
 
 from .plotting import plot_history
 

@@ -1,0 +1,101 @@
+"""One epoch of the lesson's MLP three ways, measured side by side in one run.
+
+784-256-256-10 with dropout 0.5/0.5, batch 256, SGD lr 0.1, one pass over the 60,000 training
+images plus one over the 10,000 validation images:
+  stock    d2l.FashionMNIST (PIL per image, 4 worker processes) + d2l.Trainer
+  project  d2l_ext.FashionMNIST (tensors in memory) + d2l_ext.Trainer
+  floor    a bare loop over pre-loaded tensors: nothing left to remove but the model's own work
+The project path also runs with 2 torch threads, which is how d2l_ext.setup's thread count was chosen.
+Usage: python bench/epoch.py [--repeats N]
+"""
+
+import argparse
+import warnings
+import os
+import statistics
+import time
+from pathlib import Path
+
+import torch
+from d2l import torch as d2l
+from torch import nn
+
+import d2l_ext
+
+os.chdir(Path(__file__).resolve().parents[1] / 'notebooks')  # d2l's data root is '../data'
+warnings.filterwarnings('ignore', message='This DataLoader will create')  # d2l's 4 workers
+
+
+class DropoutMLP(d2l.Classifier):
+    def __init__(self, num_outputs=10, num_hiddens_1=256, num_hiddens_2=256,
+                 dropout_1=0.5, dropout_2=0.5, lr=0.1):
+        super().__init__()
+        self.save_hyperparameters()
+        self.net = nn.Sequential(
+            nn.Flatten(), nn.LazyLinear(num_hiddens_1), nn.ReLU(), nn.Dropout(dropout_1),
+            nn.LazyLinear(num_hiddens_2), nn.ReLU(), nn.Dropout(dropout_2),
+            nn.LazyLinear(num_outputs))
+
+
+def stock():
+    data, trainer, model = d2l.FashionMNIST(batch_size=256), d2l.Trainer(max_epochs=1), DropoutMLP()
+    model.board.display = False  # time the training, not d2l's live plot
+    trainer.fit(model, data)
+
+
+def project():
+    data, model = d2l_ext.FashionMNIST(batch_size=256), DropoutMLP()
+    d2l_ext.Trainer(max_epochs=1, progress=False, plot=False).fit(model, data)
+
+
+def floor():
+    (X, y), (X_val, y_val) = (d2l_ext.load_tensors(str(Path('../data').resolve()), train)
+                              for train in (True, False))
+    X, X_val = X.float().div(255).unsqueeze(1), X_val.float().div(255).unsqueeze(1)
+    model = DropoutMLP()
+    model(X[:1])  # materialize the lazy layers before the optimizer sees them
+    optim = model.configure_optimizers()
+    for idx in torch.randperm(len(y)).split(256):
+        loss = model.loss(model(X[idx]), y[idx])
+        optim.zero_grad()
+        loss.backward()
+        optim.step()
+    model.eval()
+    with torch.no_grad():
+        for Xb, yb in zip(X_val.split(256), y_val.split(256)):
+            model.loss(model(Xb), yb)
+
+
+def timed(fn, threads):
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--repeats', type=int, default=3, help='runs of each fast path (median)')
+    args = parser.parse_args()
+    d2l_ext.setup(0)
+    project(), floor()  # warm up: parse the files, first-touch memory
+    ways = {'project (1 thread)': (project, 1), 'project (2 threads)': (project, 2),
+            'floor (1 thread)': (floor, 1)}
+    times = {name: [] for name in ways}
+    for _ in range(args.repeats):  # interleaved, so a busy moment hits every way alike
+        for name, (fn, threads) in ways.items():
+            times[name].append(timed(fn, threads))
+    seconds = {name: statistics.median(t) for name, t in times.items()}
+    seconds['stock d2l (4 workers, 2 threads)'] = timed(stock, 2)
+    base, fl = seconds['project (1 thread)'], seconds['floor (1 thread)']
+    print(f'one epoch of the lesson\'s MLP, {os.cpu_count()} CPUs, torch {torch.__version__}')
+    print(f'{"way":36s} {"seconds":>8s} {"vs project":>11s} {"vs floor":>9s}')
+    for name, s in sorted(seconds.items(), key=lambda kv: kv[1]):
+        print(f'{name:36s} {s:8.2f} {s / base:10.2f}x {s / fl:8.2f}x')
+    print(f'stock / project = {seconds["stock d2l (4 workers, 2 threads)"] / base:.1f}x faster '
+          f'(goal >= 6x); project / floor = {base / fl:.2f}x (goal <= 1.3x)')
+
+
+if __name__ == '__main__':
+    main()

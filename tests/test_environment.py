@@ -1,0 +1,32 @@
+"""The pip and conda descriptions of the environment pin the same packages."""
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PIN = re.compile(r'^\s*(?:-\s+)?([A-Za-z0-9_.\-\[\]]+==[^\s#]+)\s*$')
+
+
+def pins(text):
+    return sorted(m.group(1).lower() for line in text.splitlines() if (m := PIN.match(line)))
+
+
+def test_environment_yml_pins_what_requirements_txt_pins():
+    requirements = pins((ROOT / 'requirements.txt').read_text())
+    conda = (ROOT / 'environment.yml').read_text()
+    pip_section = conda.split('- pip:', 1)[1]
+    assert requirements and pins(pip_section) == requirements
+
+
+def test_d2l_pin_agrees_everywhere():
+    makefile = re.search(r'^D2L := (\S+)$', (ROOT / 'Makefile').read_text(), re.M).group(1)
+    assert makefile == 'd2l==1.0.3'
+    for doc in ('environment.yml', 'README.md'):
+        assert f'pip install --no-deps {makefile} -e .' in (ROOT / doc).read_text(), doc
+
+
+def test_installed_versions_are_the_pinned_ones():
+    from importlib.metadata import version
+    for pin in pins((ROOT / 'requirements.txt').read_text()) + ['d2l==1.0.3']:
+        name, wanted = pin.split('==')
+        assert version(name) == wanted, name

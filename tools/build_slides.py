@@ -1,0 +1,255 @@
+"""Build the offline course site: a reveal.js deck and a reading page per notebook, and an index.
+
+    python tools/build_slides.py [--src notebooks] [--out build/slides]
+
+Decks are made by nbconvert's SlidesExporter from each cell's `slideshow.slide_type` metadata, with
+the course's template (tools/templates/course_reveal); pages by its HTMLExporter. The stored
+outputs are used as they are (nbval checks they are what a fresh run prints), so this takes seconds.
+Every asset a deck or page needs (reveal.js 5, MathJax 3 and require.js: the npm packages
+pinned in package.json, installed into node_modules/ by `make slides`) is copied into OUT/assets/,
+so OUT is self-contained: copy it to the lecture laptop and open OUT/index.html, no network needed.
+"""
+
+import argparse
+import html
+import re
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbconvert import HTMLExporter, SlidesExporter
+from traitlets.config import Config
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES = ROOT / "tools" / "templates"
+
+# (source under node_modules/, destination under OUT/assets/); directories are copied whole.
+ASSETS = [
+    ("reveal.js/dist/reveal.js", "reveal.js/dist/reveal.js"),
+    ("reveal.js/dist/reveal.css", "reveal.js/dist/reveal.css"),
+    ("reveal.js/dist/theme", "reveal.js/dist/theme"),
+    ("reveal.js/plugin/notes/notes.js", "reveal.js/plugin/notes/notes.js"),
+    ("reveal.js/LICENSE", "reveal.js/LICENSE"),
+    # MathJax loads extensions (menu, accessibility) on demand from beside its entry file.
+    ("mathjax/es5", "mathjax/es5"),
+    ("mathjax/LICENSE", "mathjax/LICENSE"),
+    ("requirejs/require.js", "require.js"),
+]
+REVEAL_PREFIX = "assets/reveal.js"
+URLS = {
+    "require_js_url": "assets/require.js",
+    "mathjax_url": "assets/mathjax/es5/tex-svg-full.js",
+}
+
+
+def chapters(src):
+    """The chapter notebooks NN_*.ipynb of `src`, in reading order."""
+    return sorted(Path(src).glob("[0-9]*.ipynb"))
+
+
+def solutions_of(chapter):
+    """The solutions notebook of `chapter` (solutions/NN_*.ipynb), or None."""
+    number = chapter.name.split("_")[0]
+    found = sorted((chapter.parent / "solutions").glob(f"{number}_*.ipynb"))
+    return found[0] if found else None
+
+
+def count_slides(nb):
+    """Slides reveal.js shows for `nb`: one at the first visible cell, one per slide/subslide."""
+    types = [c.get("metadata", {}).get("slideshow", {}).get("slide_type", "-") for c in nb.cells]
+    visible = [i for i, t in enumerate(types) if t not in ("skip", "notes")]
+    if not visible:
+        return 0
+    return 1 + sum(t in ("slide", "subslide") for t in types[visible[0] + 1 :])
+
+
+def title_and_goal(nb):
+    """The H1 title of the first cell and the sentence after it (plain text)."""
+    lines = nb.cells[0].source.strip().splitlines() if nb.cells else []
+    title = lines[0].lstrip("#").strip() if lines and lines[0].startswith("# ") else ""
+    goal = " ".join(line.strip() for line in lines[1:] if line.strip())
+    return title, goal
+
+
+def sync_assets(node_modules, assets):
+    """Copy the browser assets from `node_modules` to `assets`, skipping unchanged files."""
+    node_modules = Path(node_modules)
+    missing = [s for s, _ in ASSETS if not (node_modules / s).exists()]
+    if missing:
+        raise SystemExit(
+            f"missing in {node_modules}: {', '.join(missing)}; run `npm ci` (or `make slides`)"
+        )
+    for source, dest in ASSETS:
+        source, dest = node_modules / source, Path(assets) / dest
+        files = sorted(p for p in source.rglob("*") if p.is_file()) if source.is_dir() else [source]
+        for f in files:
+            target = dest / f.relative_to(source) if source.is_dir() else dest
+            st = f.stat()
+            if (
+                target.exists()
+                and target.stat().st_size == st.st_size
+                and (int(target.stat().st_mtime) == int(st.st_mtime))
+            ):
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(f, target)
+
+
+def exporters():
+    """The deck and page exporters, configured for local assets and the course templates."""
+    c = Config()
+    for name in ("SlidesExporter", "HTMLExporter"):
+        for key, url in URLS.items():
+            setattr(c[name], key, url)
+        c[name].extra_template_basedirs = [str(TEMPLATES)]  # course_reveal/, course_page/
+        c[name].extra_template_paths = [str(TEMPLATES)]  # their shared mathjax3.html.j2
+    c.SlidesExporter.template_name = "course_reveal"
+    c.SlidesExporter.reveal_url_prefix = REVEAL_PREFIX
+    c.SlidesExporter.reveal_theme = "white"
+    c.SlidesExporter.reveal_transition = "slide"
+    c.SlidesExporter.reveal_number = "c/t"
+    c.SlidesExporter.reveal_scroll = True
+    c.SlidesExporter.reveal_width = "1280"
+    c.SlidesExporter.reveal_height = "720"
+    # In [3]: prompts take a fifth of a slide's width and mean nothing to an audience.
+    c.SlidesExporter.exclude_input_prompt = True
+    c.SlidesExporter.exclude_output_prompt = True
+    c.HTMLExporter.template_name = "course_page"
+    return SlidesExporter(config=c), HTMLExporter(config=c)
+
+
+def page_nav(entries, i):
+    """Links from page `i` to the index and its neighbours (HTML)."""
+    links = ['<a href="index.html">Contents</a>']
+    if i > 0:
+        links.append(f'<a href="{entries[i - 1]["page"]}">&larr; {entries[i - 1]["esc_title"]}</a>')
+    links.append(f'<a href="{entries[i]["deck"]}">Slides</a>')
+    if entries[i]["solutions"]:
+        links.append(f'<a href="{entries[i]["solutions"]}">Solutions</a>')
+    if i + 1 < len(entries):
+        links.append(f'<a href="{entries[i + 1]["page"]}">{entries[i + 1]["esc_title"]} &rarr;</a>')
+    return " &middot; ".join(links)
+
+
+INDEX = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<title>Dropout: lecture slides and pages</title>
+<style>
+body {{ font-family: system-ui, sans-serif; max-width: 56em; margin: 2em auto; padding: 0 1em;
+       line-height: 1.5; color: #222; }}
+ol {{ padding-left: 1.5em; }}
+li {{ margin: 0.9em 0; }}
+.title {{ font-weight: 600; }}
+.links a {{ margin-right: 1em; }}
+.goal {{ color: #555; }}
+kbd {{ border: 1px solid #bbb; border-radius: 3px; padding: 0 0.3em; font-size: 0.9em; }}
+</style>
+</head>
+<body>
+<h1>Dropout: lecture slides and pages</h1>
+<p>Each chapter is a notebook; here it is as a reveal.js deck to present and as a page to read, in
+reading order. Everything is local: this folder works without a network.</p>
+<ol start="0">
+{items}
+</ol>
+<p>In a deck: <kbd>&rarr;</kbd>/<kbd>Space</kbd> next slide, <kbd>Esc</kbd> overview,
+<kbd>F</kbd> full screen, <kbd>S</kbd> speaker view, <kbd>?</kbd> all keys.</p>
+</body>
+</html>
+"""
+
+ITEM = """<li><span class="title">{title}</span>
+<div class="goal">{goal}</div>
+<div class="links"><a href="{deck}">Slides</a>({slides} slides)
+<a href="{page}">Page</a> {solutions}</div>
+</li>"""
+
+
+def build(src, out, node_modules):
+    """Write OUT/assets, OUT/<name>.slides.html, OUT/<name>.html and OUT/index.html."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    sync_assets(node_modules, out / "assets")
+    slides_exporter, page_exporter = exporters()
+    entries = []
+    for path in chapters(src):
+        nb = nbformat.read(path, as_version=4)
+        title, goal = title_and_goal(nb)
+        sol = solutions_of(path)
+        entries.append(
+            {
+                "path": path,
+                "nb": nb,
+                "title": title or path.stem,
+                "esc_title": html.escape(title or path.stem),
+                "goal": goal,
+                "deck": f"{path.stem}.slides.html",
+                "page": f"{path.stem}.html",
+                "solutions_path": sol,
+                "solutions": f"{sol.stem}.html" if sol else None,
+                "slides": count_slides(nb),
+            }
+        )
+    if not entries:
+        raise SystemExit(f"no notebooks NN_*.ipynb in {src}")
+
+    for i, e in enumerate(entries):
+        resources = {"metadata": {"name": e["title"]}}
+        body, _ = slides_exporter.from_notebook_node(e["nb"], resources=dict(resources))
+        (out / e["deck"]).write_text(body, encoding="utf-8")
+        nav = page_nav(entries, i)
+        body, _ = page_exporter.from_notebook_node(
+            e["nb"], resources={**resources, "course_nav": nav}
+        )
+        (out / e["page"]).write_text(body, encoding="utf-8")
+        if e["solutions_path"]:
+            sol_nb = nbformat.read(e["solutions_path"], as_version=4)
+            sol_title = title_and_goal(sol_nb)[0] or e["solutions_path"].stem
+            sol_nav = (
+                f'<a href="index.html">Contents</a> &middot; '
+                f'<a href="{e["page"]}">{e["esc_title"]}</a>'
+            )
+            body, _ = page_exporter.from_notebook_node(
+                sol_nb, resources={"metadata": {"name": sol_title}, "course_nav": sol_nav}
+            )
+            (out / e["solutions"]).write_text(body, encoding="utf-8")
+
+    items = []
+    for e in entries:
+        goal = re.sub(r"\s+", " ", e["goal"])
+        sol = f'<a href="{e["solutions"]}">Solutions</a>' if e["solutions"] else ""
+        items.append(
+            ITEM.format(
+                title=e["esc_title"],
+                goal=html.escape(goal),
+                deck=e["deck"],
+                page=e["page"],
+                slides=e["slides"],
+                solutions=sol,
+            )
+        )
+    (out / "index.html").write_text(INDEX.format(items="\n".join(items)), encoding="utf-8")
+    return entries
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--src", default="notebooks", help="folder of the NN_*.ipynb notebooks")
+    parser.add_argument("--out", default="build/slides", help="output folder (self-contained)")
+    parser.add_argument("--node-modules", default=str(ROOT / "node_modules"))
+    args = parser.parse_args(argv)
+    start = time.perf_counter()
+    entries = build(args.src, args.out, args.node_modules)
+    for e in entries:
+        print(f"{e['deck']}: {e['slides']} slides")
+    index = Path(args.out) / "index.html"
+    print(f"{len(entries)} decks in {time.perf_counter() - start:.1f} s; open {index}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
