@@ -8,8 +8,10 @@ D2L := d2l==1.0.3
 FASHION_MNIST_SOURCE ?= $(wildcard ../shared/data/FashionMNIST/raw)
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb)) $(sort $(wildcard notebooks/solutions/*.ipynb))
 NBVAL := $(BIN)/pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
-EXECUTE := $(BIN)/jupyter nbconvert --to notebook --execute --coalesce-streams \
-           --ExecutePreprocessor.timeout=900
+# Execute in a fresh kernel, then keep only the final frame of each progress bar.
+EXECUTE = $(BIN)/jupyter nbconvert --to notebook --execute --inplace --log-level WARN \
+          --ExecutePreprocessor.timeout=900 $(1) && \
+          $(BIN)/jupyter nbconvert --coalesce-streams --inplace --log-level WARN $(1)
 # `make slides` turns these notebooks into decks + pages in this self-contained folder.
 SLIDES_SRC ?= notebooks
 SLIDES_OUT ?= build/slides
@@ -40,14 +42,14 @@ run: install data slides  ## execute every notebook in a fresh kernel and render
 	@mkdir -p build/notebooks build/html
 	@for nb in $(NOTEBOOKS); do \
 	  out=build/notebooks/$${nb#notebooks/}; mkdir -p $$(dirname $$out); start=$$SECONDS; \
-	  cp $$nb $$out && $(EXECUTE) --inplace $$out 2>/dev/null || exit 1; \
+	  cp $$nb $$out && { $(call EXECUTE,$$out); } || exit 1; \
 	  $(BIN)/jupyter nbconvert --to html --log-level WARN --output-dir build/html/$$(dirname $${nb#notebooks/}) $$out || exit 1; \
 	  echo "$$nb: $$((SECONDS - start)) s"; \
 	done
 	@echo "Open build/html/00_why_regularize.html (all pages are in build/html/)"
 
 notebooks: install data  ## re-execute the notebooks in place, refreshing their stored outputs
-	@for nb in $(NOTEBOOKS); do start=$$SECONDS; $(EXECUTE) --inplace $$nb 2>/dev/null || exit 1; \
+	@for nb in $(NOTEBOOKS); do start=$$SECONDS; { $(call EXECUTE,$$nb); } || exit 1; \
 	  echo "$$nb: $$((SECONDS - start)) s"; done
 
 test: install data unit nbval browser  ## unit tests, every notebook under strict nbval, decks in Chromium
