@@ -12,6 +12,7 @@ under CI (CI=true), where they fail: install it with `apt-get install chromium` 
 """
 
 import fcntl
+import hashlib
 import json
 import os
 import queue
@@ -226,14 +227,12 @@ class Page:
         return result
 
     def _drain(self):
-        pending = []
         while True:
             try:
                 msg = self.browser.events.get_nowait()
             except queue.Empty:
                 break
-            if msg.get("sessionId") != self.session:
-                pending.append(msg)
+            if msg.get("sessionId") != self.session:  # the browser's own, or a closed tab's
                 continue
             method, params = msg["method"], msg.get("params", {})
             if method == "Network.requestWillBeSent":
@@ -254,8 +253,6 @@ class Page:
             elif method == "Log.entryAdded" and params["entry"]["level"] == "error":
                 entry = params["entry"]
                 self.errors.append(f"{entry.get('source')}: {entry['text']} {entry.get('url', '')}")
-        for msg in pending:  # events of other tabs stay queued for them
-            self.browser.events.put(msg)
 
     def evaluate(self, expression, timeout=TIMEOUT):
         """The JSON value of a JavaScript expression; promises are awaited."""
@@ -322,6 +319,7 @@ INSPECT_DECK = (
     await frame();
     const figures = [...s.querySelectorAll('.jp-OutputArea-output img')];
     const code = [...s.querySelectorAll('.jp-InputArea-editor pre')];
+    const outputs = [...s.querySelectorAll('.jp-OutputArea-output pre')];
     report.slides.push({
       h: idx.h, v: idx.v,
       math: s.querySelectorAll('mjx-container').length,
@@ -333,6 +331,7 @@ INSPECT_DECK = (
       code_px: code.map(pre => parseFloat(getComputedStyle(pre).fontSize)),
       code_overflow: code.filter(pre => pre.scrollWidth > pre.clientWidth + 1)
                          .map(pre => pre.textContent.split('\\n')[0].slice(0, 60)),
+      wide_outputs: outputs.filter(pre => pre.scrollWidth > pre.clientWidth + 1).length,
       overflow_px: Math.max(0, s.scrollHeight - Reveal.getConfig().height),
     });
   }
@@ -435,10 +434,12 @@ def test_deck(notebook, browser, shots):
     math = sum(s["math"] for s in slides)
     figures = sum(s["figures"] for s in slides)
     tall = [f"{s['h']}/{s['v']} (+{s['overflow_px']} px)" for s in slides if s["overflow_px"] > 0]
+    wide_out = [f"{s['h']}/{s['v']}" for s in slides if s["wide_outputs"]]
     print(
         f"\n{deck.name}: {report['total']} slides, {math} formulas, {figures} figures; "
         f"screenshot {_rel(shot)} (slide {pick['h']}/{pick['v']})"
         + (f"; taller than the screen, scrolls: {', '.join(tall)}" if tall else "")
+        + (f"; outputs wider than the slide: {', '.join(wide_out)}" if wide_out else "")
     )
 
     network = [u for u in page.requests if not u.startswith(LOCAL_SCHEMES)]
@@ -472,9 +473,13 @@ def test_deck(notebook, browser, shots):
 
 
 def _assert_fresh(built, notebook):
+    """`built` exists and was made from the notebook as it is now (build/slides/manifest.json)."""
     assert built.exists(), f"{_rel(built)} is missing: run `make slides`"
-    fresh = built.stat().st_mtime >= notebook.stat().st_mtime
-    assert fresh, f"{_rel(built)} is older than {_rel(notebook)}: run `make slides`"
+    manifest = json.loads((SITE / "manifest.json").read_text(encoding="utf-8"))
+    made_from = manifest["sources"].get(built.name)
+    now = hashlib.sha256(notebook.read_bytes()).hexdigest()
+    fresh = made_from == now
+    assert fresh, f"{_rel(notebook)} changed since `make slides` made {built.name}"
 
 
 def _load(page, path):

@@ -11,7 +11,9 @@ so OUT is self-contained: copy it to the lecture laptop and open OUT/index.html,
 """
 
 import argparse
+import hashlib
 import html
+import json
 import re
 import shutil
 import sys
@@ -63,6 +65,10 @@ def count_slides(nb):
     if not visible:
         return 0
     return 1 + sum(t in ("slide", "subslide") for t in types[visible[0] + 1 :])
+
+
+def sha256(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def title_and_goal(nb):
@@ -177,6 +183,7 @@ def build(src, out, node_modules):
     sync_assets(node_modules, out / "assets")
     slides_exporter, page_exporter = exporters()
     entries = []
+    sources = {}  # file -> SHA-256 of the notebook it was made from, for the staleness check
     for path in chapters(src):
         nb = nbformat.read(path, as_version=4)
         title, goal = title_and_goal(nb)
@@ -202,6 +209,7 @@ def build(src, out, node_modules):
         resources = {"metadata": {"name": e["title"]}}
         body, _ = slides_exporter.from_notebook_node(e["nb"], resources=dict(resources))
         (out / e["deck"]).write_text(body, encoding="utf-8")
+        sources[e["deck"]] = sources[e["page"]] = sha256(e["path"])
         nav = page_nav(entries, i)
         body, _ = page_exporter.from_notebook_node(
             e["nb"], resources={**resources, "course_nav": nav}
@@ -218,6 +226,7 @@ def build(src, out, node_modules):
                 sol_nb, resources={"metadata": {"name": sol_title}, "course_nav": sol_nav}
             )
             (out / e["solutions"]).write_text(body, encoding="utf-8")
+            sources[e["solutions"]] = sha256(e["solutions_path"])
 
     items = []
     for e in entries:
@@ -234,6 +243,12 @@ def build(src, out, node_modules):
             )
         )
     (out / "index.html").write_text(INDEX.format(items="\n".join(items)), encoding="utf-8")
+    manifest = {"sources": sources, "slides": {e["deck"]: e["slides"] for e in entries}}
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+    # decks and pages of notebooks that were renamed or removed since the last build
+    made = {"index.html"} | {e[k] for e in entries for k in ("deck", "page", "solutions") if e[k]}
+    for stale in sorted(set(p.name for p in out.glob("*.html")) - made):
+        (out / stale).unlink()
     return entries
 
 
