@@ -140,6 +140,13 @@ def test_slide_metadata(path):
             problems.append(f"{_where(nb, i)}: a '### ' subsection is a 'subslide', not {t!r}")
         elif cell.cell_type == "code" and t in ("slide", "subslide"):
             problems.append(f"{_where(nb, i)}: code stays on its markdown's slide ('-' or 'skip')")
+    section = None  # the '## ' heading each cell falls under
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "markdown":
+            heads = [line.strip() for line in cell.source.splitlines() if line.startswith("## ")]
+            section = heads[-1] if heads else section
+        elif section == "## Setup" and _slide_type(cell) != "skip":
+            problems.append(f"{_where(nb, i)}: setup code is 'skip' (it is not the lesson)")
     assert not problems, "\n".join(problems)
     shown = [c for c in nb.cells if _slide_type(c) not in ("skip", "notes")]
     assert any(c.cell_type == "code" for c in shown), "the deck would show no code at all"

@@ -524,6 +524,11 @@ def test_index_offline(browser):
     page = Page(browser)
     try:
         _load(page, SITE / "index.html")
+        raw = page.evaluate(
+            "(() => {" + UNTYPESET.replace(".jp-RenderedMarkdown", ".goal") + "\n"
+            "return untypeset(document); })()"
+        )
     finally:
         page.close()
     _assert_offline(page, SITE / "index.html")
+    assert not raw, f"formulas left as raw TeX in index.html: {raw}"

@@ -20,8 +20,11 @@ import sys
 import time
 from pathlib import Path
 
+import jinja2
 import nbformat
+from markupsafe import Markup
 from nbconvert import HTMLExporter, SlidesExporter
+from nbconvert.filters.markdown import markdown2html
 from traitlets.config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,6 +42,7 @@ ASSETS = [
     ("mathjax/LICENSE", "mathjax/LICENSE"),
     ("requirejs/require.js", "require.js"),
 ]
+INDEX_TITLE = "Dropout: lecture slides and pages"
 REVEAL_PREFIX = "assets/reveal.js"
 URLS = {
     "require_js_url": "assets/require.js",
@@ -139,43 +143,6 @@ def page_nav(entries, i):
     return " &middot; ".join(links)
 
 
-INDEX = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<title>Dropout: lecture slides and pages</title>
-<style>
-body {{ font-family: system-ui, sans-serif; max-width: 56em; margin: 2em auto; padding: 0 1em;
-       line-height: 1.5; color: #222; }}
-ol {{ padding-left: 1.5em; }}
-li {{ margin: 0.9em 0; }}
-.title {{ font-weight: 600; }}
-.links a {{ margin-right: 1em; }}
-.goal {{ color: #555; }}
-kbd {{ border: 1px solid #bbb; border-radius: 3px; padding: 0 0.3em; font-size: 0.9em; }}
-</style>
-</head>
-<body>
-<h1>Dropout: lecture slides and pages</h1>
-<p>Each chapter is a notebook; here it is as a reveal.js deck to present and as a page to read, in
-reading order. Everything is local: this folder works without a network.</p>
-<ol start="0">
-{items}
-</ol>
-<p>In a deck: <kbd>&rarr;</kbd>/<kbd>Space</kbd> next slide, <kbd>Esc</kbd> overview,
-<kbd>F</kbd> full screen, <kbd>S</kbd> speaker view, <kbd>?</kbd> all keys.</p>
-</body>
-</html>
-"""
-
-ITEM = """<li><span class="title">{title}</span>
-<div class="goal">{goal}</div>
-<div class="links"><a href="{deck}">Slides</a>({slides} slides)
-<a href="{page}">Page</a> {solutions}</div>
-</li>"""
-
-
 def build(src, out, node_modules):
     """Write OUT/assets, OUT/<name>.slides.html, OUT/<name>.html and OUT/index.html."""
     out = Path(out)
@@ -228,21 +195,17 @@ def build(src, out, node_modules):
             (out / e["solutions"]).write_text(body, encoding="utf-8")
             sources[e["solutions"]] = sha256(e["solutions_path"])
 
-    items = []
     for e in entries:
-        goal = re.sub(r"\s+", " ", e["goal"])
-        sol = f'<a href="{e["solutions"]}">Solutions</a>' if e["solutions"] else ""
-        items.append(
-            ITEM.format(
-                title=e["esc_title"],
-                goal=html.escape(goal),
-                deck=e["deck"],
-                page=e["page"],
-                slides=e["slides"],
-                solutions=sol,
-            )
-        )
-    (out / "index.html").write_text(INDEX.format(items="\n".join(items)), encoding="utf-8")
+        title = re.sub(r"^(\d+)\. ", r"\1\\. ", e["title"])  # "1. Title" is no list
+        e["title_html"] = Markup(re.sub(r"^<p>|</p>\s*$", "", markdown2html(title)))
+        e["goal_html"] = Markup(markdown2html(e["goal"]))
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, keep_trailing_newline=True
+    )
+    index = env.get_template("index.html.j2").render(
+        title=INDEX_TITLE, entries=entries, mathjax_url=URLS["mathjax_url"]
+    )
+    (out / "index.html").write_text(index, encoding="utf-8")
     manifest = {"sources": sources, "slides": {e["deck"]: e["slides"] for e in entries}}
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
     # decks and pages of notebooks that were renamed or removed since the last build
