@@ -57,8 +57,11 @@ test: install data unit nbval browser  ## unit tests, every notebook under stric
 unit: install  ## unit tests of d2l_ext
 	$(BIN)/pytest tests --ignore=tests/test_slides.py
 
+# Notebooks use one torch thread each, so two run side by side on two cores (whole notebooks per
+# worker: --dist loadscope).
+NBVAL_WORKERS ?= 2
 nbval: install data  ## strict nbval: every stored output must be reproduced
-	$(NBVAL) --durations=0 $(NOTEBOOKS)
+	$(NBVAL) -n $(NBVAL_WORKERS) --dist loadscope --durations=0 $(NOTEBOOKS)
 
 slides: install node_modules/.installed  ## reveal.js decks, pages and index.html in build/slides/ (offline)
 	@start=$$SECONDS; $(BIN)/python tools/build_slides.py --src $(SLIDES_SRC) --out $(SLIDES_OUT) && \
