@@ -4,6 +4,7 @@
 
 Every implementation runs once per repetition, in turn (interleaved), so that a neighbour's load
 hits all of them alike; the table shows medians, and ratios to F.dropout within this one run.
+Each timed call follows an untimed one of the same op (see `measure`).
 "X * 2" is the memory-bandwidth reference: one read and one write per element, no randomness.
 Also printed: the bytes per element that autograd keeps for the backward pass (measured with
 saved-tensor hooks, not assumed).
@@ -70,21 +71,27 @@ def measure(impls, n, device, reps, sync):
     G = torch.randn(n, device=device)
     fwd = {name: [] for name in impls}
     both = {name: [] for name in impls}
-    for rep in range(reps + 1):  # repetition 0 warms up (and compiles) and is not counted
+    for name, fn in impls.items():  # warm up (and compile) every implementation first
+        fn(Xg).backward(G)
+    Xg.grad = None
+    for _ in range(reps):
         for name, fn in impls.items():
-            sync()
-            t0 = time.perf_counter()
-            with torch.no_grad():
-                fn(X)
-            sync()
-            t1 = time.perf_counter()
-            fn(Xg).backward(G)
-            sync()
-            t2 = time.perf_counter()
-            Xg.grad = None
-            if rep:
-                fwd[name].append(t1 - t0)
-                both[name].append(t2 - t1)
+            # Each measured call follows an untimed call of the same op: after another op the
+            # memory allocator may have handed pages back to the OS, and faulting them in again
+            # is not the op's cost.
+            for timed in [False, True]:
+                sync()
+                t0 = time.perf_counter()
+                with torch.no_grad():
+                    fn(X)
+                sync()
+                t1 = time.perf_counter()
+                fn(Xg).backward(G)
+                sync()
+                t2 = time.perf_counter()
+                Xg.grad = None
+            fwd[name].append(t1 - t0)
+            both[name].append(t2 - t1)
     return ({k: statistics.median(v) for k, v in fwd.items()},
             {k: statistics.median(v) for k, v in both.items()})
 
