@@ -37,8 +37,11 @@ ASSETS = [
     ("reveal.js/dist/theme", "reveal.js/dist/theme"),
     ("reveal.js/plugin/notes/notes.js", "reveal.js/plugin/notes/notes.js"),
     ("reveal.js/LICENSE", "reveal.js/LICENSE"),
-    # MathJax loads extensions (menu, accessibility) on demand from beside its entry file.
-    ("mathjax/es5", "mathjax/es5"),
+    # The decks' MathJax bundle, and what it loads on demand (menu, accessibility, other outputs)
+    # from the folders beside it; the other top-level bundles are alternatives, not needed.
+    ("mathjax/es5/tex-svg-full.js", "mathjax/es5/tex-svg-full.js"),
+    *((f"mathjax/es5/{d}", f"mathjax/es5/{d}") for d in ("a11y", "adaptors", "input", "output")),
+    *((f"mathjax/es5/{d}", f"mathjax/es5/{d}") for d in ("sre", "ui")),
     ("mathjax/LICENSE", "mathjax/LICENSE"),
     ("requirejs/require.js", "require.js"),
 ]
