@@ -99,8 +99,8 @@ def run_seeds(make_model, make_data, seeds, max_epochs, eval_train=False, progre
     return histories
 
 
-def loss_gap(history, train_key='train_loss'):
-    """Final validation loss minus final training loss of one history.
+def loss_gap(history, train_key='train_loss', last=1):
+    """Validation loss minus training loss of one history, averaged over the last `last` epochs.
 
     train_key='train_loss' is the gap d2l's plots show (training loss averaged over the epoch, in
     training mode, so with dropout on); 'train_eval_loss' (run_seeds(eval_train=True)) measures
@@ -109,16 +109,31 @@ def loss_gap(history, train_key='train_loss'):
     if train_key not in history:
         raise KeyError(f'history has no {train_key!r}; record it with '
                        'run_seeds(..., eval_train=True)')
-    return history['val_loss'][-1] - history[train_key][-1]
+    _check_last(last, history)
+    val, train = np.asarray(history['val_loss'][-last:]), np.asarray(history[train_key][-last:])
+    return float(np.mean(val - train))
 
 
-def final_metrics(history):
-    """The last epoch's numbers: val_acc, val_loss, gap (and gap_eval with eval_train=True)."""
-    metrics = {'val_acc': history['val_acc'][-1], 'val_loss': history['val_loss'][-1],
-               'gap': loss_gap(history)}
+def final_metrics(history, last=1):
+    """The last epoch's numbers, or their means over the last `last` epochs.
+
+    Keys: val_acc, val_loss, gap (see loss_gap) and, when the history has 'train_eval_loss',
+    gap_eval (nan if last > 1 and eval_train='final' recorded the last epoch only). Averaging
+    over a few epochs smooths the epoch-to-epoch swings of SGD at a constant learning rate.
+    """
+    _check_last(last, history)
+    metrics = {'val_acc': float(np.mean(history['val_acc'][-last:])),
+               'val_loss': float(np.mean(history['val_loss'][-last:])),
+               'gap': loss_gap(history, last=last)}
     if 'train_eval_loss' in history:
-        metrics['gap_eval'] = loss_gap(history, 'train_eval_loss')
+        metrics['gap_eval'] = loss_gap(history, 'train_eval_loss', last)
     return metrics
+
+
+def _check_last(last, history):
+    if not isinstance(last, numbers.Integral) or not 1 <= last <= len(history['val_loss']):
+        raise ValueError(f'last must be an integer from 1 to the number of epochs '
+                         f"({len(history['val_loss'])}), got {last!r}")
 
 
 def _check_results(results):
@@ -127,16 +142,16 @@ def _check_results(results):
                         'returned by run_seeds')
 
 
-def seed_table(results, digits=3):
+def seed_table(results, digits=3, last=1):
     """Seeds x configs: one row per seed, then 'mean' and 'std' (sample std, ddof=1).
 
     results: {config name: list of histories from run_seeds}. Columns are (config, metric) with
-    the metrics of final_metrics; values are rounded to `digits`.
+    the metrics of final_metrics(history, last); values are rounded to `digits`.
     """
     _check_results(results)
     frames = {}
     for name, histories in results.items():
-        rows = {h.get('seed', i): final_metrics(h) for i, h in enumerate(histories)}
+        rows = {h.get('seed', i): final_metrics(h, last) for i, h in enumerate(histories)}
         frame = pd.DataFrame.from_dict(rows, orient='index')
         frame.loc['mean'] = frame.mean()
         frame.loc['std'] = frame.iloc[:-1].std(ddof=1) if len(histories) > 1 else np.nan
@@ -146,12 +161,15 @@ def seed_table(results, digits=3):
     return table.round(digits)
 
 
-def summary_table(results, digits=3):
-    """One row per config, each metric as 'mean ± std' over the seeds (sample std, ddof=1)."""
+def summary_table(results, digits=3, last=1):
+    """One row per config, each final_metrics(history, last) as 'mean ± std' over the seeds.
+
+    std is the sample standard deviation (ddof=1).
+    """
     _check_results(results)
     rows = {}
     for name, histories in results.items():
-        frame = pd.DataFrame([final_metrics(h) for h in histories])
+        frame = pd.DataFrame([final_metrics(h, last) for h in histories])
         std = frame.std(ddof=1) if len(frame) > 1 else frame.mean() * np.nan
         rows[name] = {k: f'{frame[k].mean():.{digits}f} ± {std[k]:.{digits}f}' for k in frame}
         rows[name]['seeds'] = len(frame)
@@ -160,8 +178,8 @@ def summary_table(results, digits=3):
     return table
 
 
-def paired_difference(results, key, base=None, other=None):
-    """Per-seed difference other - base of a final metric: {'mean', 'std', 'sem', 'n'}.
+def paired_difference(results, key, base=None, other=None, last=1):
+    """Per-seed difference other - base of final_metrics(h, last)[key]: {'mean', 'std', 'sem', 'n'}.
 
     results: {config name: list of histories from run_seeds}; base and other default to its first
     and second config. Runs are paired by seed (same seed: same initial weights and first
@@ -175,7 +193,7 @@ def paired_difference(results, key, base=None, other=None):
         raise ValueError(f'need two configs to compare; results has {names}')
     values = {}
     for name in (base, other):
-        values[name] = {h.get('seed', i): final_metrics(h)[key]
+        values[name] = {h.get('seed', i): final_metrics(h, last)[key]
                         for i, h in enumerate(results[name])}
     if set(values[base]) != set(values[other]):
         raise ValueError(f'{base!r} and {other!r} were run with different seeds: '

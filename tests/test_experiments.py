@@ -184,3 +184,16 @@ def test_paired_difference_needs_the_same_seeds():
                           'val_acc')
     with pytest.raises(ValueError, match='two configs'):
         paired_difference({'a': [fake(0, 0.8, 0.5, 0.2)]}, 'val_acc')
+
+
+def test_last_averages_the_final_epochs():
+    h = fake(0, 0.8, 0.5, 0.2)  # epochs: val_acc 0.0, 0.8; val_loss 9.0, 0.5; train_loss 9.0, 0.2
+    m = final_metrics(h, last=2)
+    assert m['val_acc'] == pytest.approx(0.4) and m['val_loss'] == pytest.approx(4.75)
+    assert m['gap'] == pytest.approx((0.0 + 0.3) / 2)
+    assert seed_table(RESULTS, last=2).loc['mean', ('p=0', 'val_acc')] == pytest.approx(0.41)
+    assert paired_difference(RESULTS, 'val_acc', last=2)['mean'] == pytest.approx(0.045)
+    with pytest.raises(ValueError, match='last'):
+        final_metrics(h, last=3)
+    with pytest.raises(ValueError, match='last'):
+        summary_table(RESULTS, last=0)
