@@ -23,31 +23,22 @@ def check_dropout_p(dropout):
     return p
 
 
-def _check_input(X):
-    if not isinstance(X, torch.Tensor):
-        raise TypeError(f'dropout expects a torch.Tensor, got {type(X).__name__}')
-    if not X.is_floating_point():
-        raise TypeError(f'dropout needs a floating-point tensor (it rescales by 1/(1-p)), got '
-                        f'dtype {X.dtype}; convert it first, e.g. X.float()')
-
-
 def dropout_layer(X, dropout, *, inplace=False):
     """Zero each entry of X with probability `dropout` and scale the rest by 1/(1 - dropout)."""
     p = check_dropout_p(dropout)
-    _check_input(X)
+    if not isinstance(X, torch.Tensor) or not X.is_floating_point():
+        got = X.dtype if isinstance(X, torch.Tensor) else type(X).__name__
+        raise TypeError(f'dropout needs a floating-point tensor, got {got}; e.g. X.float()')
     if p == 0 or X.numel() == 0:
         return X
     if p == 1:  # multiply rather than zeros_like, so gradients (all zero) still flow back
         zero = torch.zeros((), dtype=X.dtype, device=X.device)
         return X.mul_(zero) if inplace else X * zero
-    # Draw the uniforms on X's device with X's layout, in at least float32: half and bfloat16
-    # uniforms have only 11 and 8 random bits, which would bias the dropped fraction.
+    # Draw the uniforms on X's device with X's layout, in at least float32: bfloat16 uniforms
+    # (8 significant bits) drop 30.35% instead of 30% at p = 0.3 (notebook 03, section 2.2).
     mask_dtype = torch.promote_types(X.dtype, torch.float32)
-    keep = torch.rand_like(X, dtype=mask_dtype) > p  # same shape, device and strides as X
-    keep = keep.to(X.dtype)
-    if inplace:
-        return X.mul_(keep).div_(1.0 - p)
-    return X * keep / (1.0 - p)
+    keep = (torch.rand_like(X, dtype=mask_dtype) > p).to(X.dtype)  # X's shape, device, strides
+    return X.mul_(keep).div_(1.0 - p) if inplace else X * keep / (1.0 - p)
 
 
 class Dropout(nn.Module):
