@@ -11,6 +11,7 @@ port, no websocket and no extra package are needed. Without Chromium these tests
 under CI (CI=true), where they fail: install it with `apt-get install chromium` or set CHROMIUM.
 """
 
+import base64
 import fcntl
 import hashlib
 import json
@@ -356,6 +357,20 @@ INSPECT_PAGE = (
 )
 
 
+# Go to slide (h, v) and scroll its first figure (else formula) into view, for the screenshot.
+SHOW_SLIDE = """(async () => {
+  Reveal.slide(%d, %d);
+  await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+  const s = Reveal.getCurrentSlide();
+  const target = s.querySelector('.jp-OutputArea-output img') || s.querySelector('mjx-container');
+  if (target && s.scrollHeight > s.clientHeight) {
+    s.scrollTop = Math.max(0, target.offsetTop - s.offsetTop - 120);
+  }
+  await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+  return true;
+})()"""
+
+
 @pytest.fixture(scope="module")
 def browser():
     binary = _chromium_binary()
@@ -419,13 +434,10 @@ def test_deck(notebook, browser, shots):
         pick = next((s for s in slides if s["figures"]), None) or next(
             (s for s in slides if s["math"]), slides[0]
         )
-        page.evaluate(
-            f"Reveal.slide({pick['h']}, {pick['v']}); "
-            "new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))"
-        )
+        page.evaluate(SHOW_SLIDE % (pick["h"], pick["v"]))
         png = page.send("Page.captureScreenshot", {"format": "png"})["data"]
         shot = shots / f"{notebook.stem}.png"
-        shot.write_bytes(__import__("base64").b64decode(png))
+        shot.write_bytes(base64.b64decode(png))
         time.sleep(0.2)
         page._drain()
     finally:
