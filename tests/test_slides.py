@@ -487,7 +487,9 @@ def test_deck(notebook, browser, shots):
 def _assert_fresh(built, notebook):
     """`built` exists and was made from the notebook as it is now (build/slides/manifest.json)."""
     assert built.exists(), f"{_rel(built)} is missing: run `make slides`"
-    manifest = json.loads((SITE / "manifest.json").read_text(encoding="utf-8"))
+    manifest_path = SITE / "manifest.json"
+    assert manifest_path.exists(), f"{_rel(manifest_path)} is missing: run `make slides`"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     made_from = manifest["sources"].get(built.name)
     now = hashlib.sha256(notebook.read_bytes()).hexdigest()
     fresh = made_from == now
