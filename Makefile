@@ -10,7 +10,7 @@ NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb)) $(sort $(wildcard notebo
 NBVAL := $(BIN)/pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 # Execute in a fresh kernel, then keep only the final frame of each progress bar.
 EXECUTE = $(BIN)/jupyter nbconvert --to notebook --execute --inplace --log-level WARN \
-          --ExecutePreprocessor.timeout=900 $(1) && \
+          --ExecutePreprocessor.timeout=900 --ExecutePreprocessor.record_timing=False $(1) && \
           $(BIN)/jupyter nbconvert --coalesce-streams --inplace --log-level WARN $(1)
 # `make slides` turns these notebooks into decks + pages in this self-contained folder.
 SLIDES_SRC ?= notebooks
