@@ -302,6 +302,9 @@ UNTYPESET = """const untypeset = root => {
   }
   return found;
 };
+// MathJax's messages for formulas it could not typeset (SVG and CHTML output)
+const mathErrors = root => [...root.querySelectorAll('[data-mml-node="merror"], mjx-merror')]
+  .map(n => n.getAttribute('data-mjx-error') || n.textContent);
 """
 
 # Walk every slide (no transition), measuring what a projector would show.
@@ -324,7 +327,7 @@ INSPECT_DECK = (
     report.slides.push({
       h: idx.h, v: idx.v,
       math: s.querySelectorAll('mjx-container').length,
-      math_errors: s.querySelectorAll('mjx-merror, [data-mjx-error]').length,
+      math_errors: mathErrors(s),
       untypeset: untypeset(s),
       figures: figures.length,
       broken_figures: figures.filter(img => !(img.complete && img.naturalWidth > 0)).length,
@@ -348,7 +351,7 @@ INSPECT_PAGE = (
   const figures = [...document.querySelectorAll('.jp-OutputArea-output img')];
   return {
     math: document.querySelectorAll('mjx-container').length,
-    math_errors: document.querySelectorAll('mjx-merror, [data-mjx-error]').length,
+    math_errors: mathErrors(document),
     untypeset: untypeset(document),
     figures: figures.length,
     broken_figures: figures.filter(img => !(img.complete && img.naturalWidth > 0)).length,
@@ -466,8 +469,8 @@ def test_deck(notebook, browser, shots):
     )
     expect_math = has_math(shown_cells(nb))
     assert math > 0 or not expect_math, "the notebook has formulas but the deck typeset none"
-    errors = [(s["h"], s["v"]) for s in slides if s["math_errors"]]
-    assert not errors, f"MathJax errors on slides {errors}"
+    errors = [(s["h"], s["v"], e) for s in slides for e in s["math_errors"]]
+    assert not errors, f"MathJax errors (slide h, v, message): {errors}"
     raw = [(s["h"], s["v"], t) for s in slides for t in s["untypeset"]]
     assert not raw, f"formulas left as raw TeX: {raw}"
 
@@ -528,7 +531,7 @@ def test_page(notebook, browser):
     math, stored = has_math(nb.cells), expected_figures(nb.cells)
     print(f"\n{path.name}: {report['math']} formulas, {report['figures']} figures")
     assert report["math"] > 0 or not math, "the notebook has formulas but the page typeset none"
-    assert not report["math_errors"], f"{report['math_errors']} MathJax errors"
+    assert not report["math_errors"], f"MathJax errors: {report['math_errors']}"
     assert not report["untypeset"], f"formulas left as raw TeX: {report['untypeset']}"
     assert report["figures"] == stored, f"the page shows {report['figures']} of {stored} figures"
     assert not report["broken_figures"], f"{report['broken_figures']} figures do not show"
