@@ -200,7 +200,8 @@ def paired_difference(results, key, base=None, other=None, last=1):
                          f'{sorted(values[base])} and {sorted(values[other])}')
     d = np.array([values[other][s] - values[base][s] for s in values[base]])
     std = d.std(ddof=1) if len(d) > 1 else math.nan
-    return {'mean': d.mean(), 'std': std, 'sem': std / math.sqrt(len(d)), 'n': len(d)}
+    return {'mean': float(d.mean()), 'std': float(std), 'sem': float(std / math.sqrt(len(d))),
+            'n': len(d)}
 
 
 LINESTYLES = ['-', '--', ':', '-.']
