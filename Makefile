@@ -38,15 +38,15 @@ $(VENV)/.fast_dropout: d2l_ext/fast_dropout.c $(VENV)/.installed
 data: install  ## fetch Fashion-MNIST into data/ (MD5- and SHA-256-verified every time)
 	FASHION_MNIST_SOURCE="$(FASHION_MNIST_SOURCE)" $(BIN)/python -c 'import d2l_ext.data as d; d.main()'
 
-run: install data slides  ## execute every notebook in a fresh kernel and render it to HTML under build/
-	@mkdir -p build/notebooks build/html
+run: install data node_modules/.installed  ## run every notebook in a fresh kernel; pages + slides in build/slides/
+	@mkdir -p build/notebooks
 	@for nb in $(NOTEBOOKS); do \
 	  out=build/notebooks/$${nb#notebooks/}; mkdir -p $$(dirname $$out); start=$$SECONDS; \
 	  cp $$nb $$out && { $(call EXECUTE,$$out); } || exit 1; \
-	  $(BIN)/jupyter nbconvert --to html --log-level WARN --output-dir build/html/$$(dirname $${nb#notebooks/}) $$out || exit 1; \
 	  echo "$$nb: $$((SECONDS - start)) s"; \
 	done
-	@echo "Open build/html/00_why_regularize.html (all pages are in build/html/)"
+	@$(MAKE) --no-print-directory slides SLIDES_SRC=build/notebooks
+	@echo "Open $(SLIDES_OUT)/index.html: every notebook as a page and as a deck, in reading order"
 
 notebooks: install data  ## re-execute the notebooks in place, refreshing their stored outputs
 	@for nb in $(NOTEBOOKS); do start=$$SECONDS; { $(call EXECUTE,$$nb); } || exit 1; \
