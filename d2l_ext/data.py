@@ -169,7 +169,8 @@ class FashionMNIST(d2l.DataModule):
     def get_dataloader(self, train):
         # Each sampled item is a whole list of indices, so a batch is one tensor-indexing call.
         data = self.train if train else self.val
-        order = (torch.utils.data.RandomSampler if train else torch.utils.data.SequentialSampler)(data)
+        sampler = torch.utils.data.RandomSampler if train else torch.utils.data.SequentialSampler
+        order = sampler(data)
         batches = torch.utils.data.BatchSampler(order, self.batch_size, drop_last=False)
         return torch.utils.data.DataLoader(data, batch_size=None, sampler=batches)
 

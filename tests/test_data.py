@@ -59,7 +59,8 @@ def test_corrupted_source_is_rejected_and_leaves_nothing(tmp_path, source):
     name = 'train-labels-idx1-ubyte.gz'
     (bad_source / name).write_bytes((source / name).read_bytes()[:-10])
     root = tmp_path / 'root'
-    with pytest.raises(ValueError, match=rf'{name}.*MD5 is [0-9a-f]+, expected {fm.ARCHIVES[name]}'):
+    expected = fm.ARCHIVES[name]
+    with pytest.raises(ValueError, match=rf'{name}.*MD5 is [0-9a-f]+, expected {expected}'):
         fm.fetch(root, bad_source)
     folder = fm.raw_folder(root)
     assert not (folder / name).exists()
