@@ -51,19 +51,6 @@ def _torch_ops_version(X):
         fd._lib = lib
 
 
-def saved_bytes_per_element(fn, X):
-    total = 0
-
-    def pack(t):
-        nonlocal total
-        total += t.numel() * t.element_size()
-        return t
-
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        fn(X)
-    return total / X.numel()
-
-
 def measure(impls, n, device, reps, sync):
     """Median seconds of forward and of forward + backward, for each implementation."""
     X = torch.randn(n, device=device)
@@ -118,7 +105,7 @@ def main():
     impls = implementations(device, not args.no_compile)
 
     X = torch.randn(4096, device=device, requires_grad=True)
-    per_elem = {k: saved_bytes_per_element(fn, X) for k, fn in impls.items()
+    per_elem = {k: d2l_ext.saved_bytes(fn, X) / X.numel() for k, fn in impls.items()
                 if not k.startswith('compiled')}  # compiled graphs save what they decide
     for n in args.sizes:
         fwd, both = measure(impls, n, device, args.reps, sync)

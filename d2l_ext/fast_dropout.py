@@ -32,7 +32,7 @@ import torch
 from .dropout import Dropout, check_dropout_p
 
 __all__ = ['fast_dropout_layer', 'FastDropout', 'philox4x32_10', 'keep_mask', 'build',
-           'native_available', 'BLOCK']
+           'native_available', 'saved_bytes', 'BLOCK']
 
 BLOCK = 2048  # elements per block of the mask layout (must match fast_dropout.c)
 _CALLS = BLOCK // 8  # Philox calls per block: 4 words of two 16-bit lanes each
@@ -232,3 +232,14 @@ class FastDropout(Dropout):
 
     def _get_name(self):
         return 'Dropout'  # the repr of nn.Dropout, as for d2l_ext.Dropout
+
+
+def saved_bytes(fn, *args):
+    """Bytes that autograd keeps for the backward pass while computing fn(*args).
+
+    Introduced in notebooks/08_cost_of_dropout.ipynb (section 2).
+    """
+    saved = []
+    with torch.autograd.graph.saved_tensors_hooks(lambda t: saved.append(t) or t, lambda t: t):
+        fn(*args)
+    return sum(t.numel() * t.element_size() for t in saved)

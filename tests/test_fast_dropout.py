@@ -32,20 +32,6 @@ def torch_ops(monkeypatch):
     monkeypatch.setattr(fd, '_lib', lambda: None)
 
 
-def saved_bytes(fn, X):
-    """Bytes that autograd saves for backward while computing fn(X)."""
-    total = 0
-
-    def pack(t):
-        nonlocal total
-        total += t.numel() * t.element_size()
-        return t
-
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        fn(X)
-    return total
-
-
 # --- the generator ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize('counter, key, expected', PHILOX_KAT)
@@ -165,18 +151,18 @@ def test_backward_regenerates_the_forward_mask(native, monkeypatch):
 
 def test_nothing_per_element_is_saved_for_backward():
     X = torch.randn(4096, requires_grad=True)
-    assert saved_bytes(lambda X: fd.fast_dropout_layer(X, 0.5), X) == 0
+    assert d2l_ext.saved_bytes(lambda X: fd.fast_dropout_layer(X, 0.5), X) == 0
     # The references this is measured against keep a mask: PyTorch's at 1 byte per element.
-    assert saved_bytes(lambda X: F.dropout(X, 0.5), X) >= X.numel()
-    assert saved_bytes(lambda X: d2l_ext.dropout_layer(X, 0.5), X) >= X.numel()
+    assert d2l_ext.saved_bytes(lambda X: F.dropout(X, 0.5), X) >= X.numel()
+    assert d2l_ext.saved_bytes(lambda X: d2l_ext.dropout_layer(X, 0.5), X) >= X.numel()
 
 
 def test_module_saves_nothing_inside_a_network():
     net = torch.nn.Sequential(torch.nn.Linear(8, 16), d2l_ext.FastDropout(0.5))
     X = torch.randn(4, 8)
-    with_fast = saved_bytes(net, X)
+    with_fast = d2l_ext.saved_bytes(net, X)
     net[1] = torch.nn.Identity()
-    assert with_fast == saved_bytes(net, X)  # only the Linear layer's saved input
+    assert with_fast == d2l_ext.saved_bytes(net, X)  # only the Linear layer's saved input
 
 
 # --- fallbacks: dtypes, devices, layouts ----------------------------------------------------------
