@@ -8,10 +8,11 @@ D2L := d2l==1.0.3
 FASHION_MNIST_SOURCE ?= $(wildcard ../shared/data/FashionMNIST/raw)
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb)) $(sort $(wildcard notebooks/solutions/*.ipynb))
 NBVAL := $(BIN)/pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
-# Execute in a fresh kernel, then keep only the final frame of each progress bar.
-EXECUTE = $(BIN)/jupyter nbconvert --to notebook --execute --inplace --log-level WARN \
-          --ExecutePreprocessor.timeout=900 --ExecutePreprocessor.record_timing=False $(1) && \
-          $(BIN)/jupyter nbconvert --coalesce-streams --inplace --log-level WARN $(1)
+# Execute in a fresh kernel (in the notebook's own folder, so d2l's '../data' is the repo's data/),
+# then keep only the final frame of each progress bar.
+EXECUTE := $(BIN)/jupyter nbconvert --to notebook --execute --log-level WARN \
+           --ExecutePreprocessor.timeout=900 --ExecutePreprocessor.record_timing=False
+COALESCE := $(BIN)/jupyter nbconvert --coalesce-streams --inplace --log-level WARN
 # `make slides` turns these notebooks into decks + pages in this self-contained folder.
 SLIDES_SRC ?= notebooks
 SLIDES_OUT ?= build/slides
@@ -39,17 +40,17 @@ data: install  ## fetch Fashion-MNIST into data/ (MD5- and SHA-256-verified ever
 	FASHION_MNIST_SOURCE="$(FASHION_MNIST_SOURCE)" $(BIN)/python -c 'import d2l_ext.data as d; d.main()'
 
 run: install data node_modules/.installed  ## run every notebook in a fresh kernel; pages + slides in build/slides/
-	@mkdir -p build/notebooks
 	@for nb in $(NOTEBOOKS); do \
-	  out=build/notebooks/$${nb#notebooks/}; mkdir -p $$(dirname $$out); start=$$SECONDS; \
-	  cp $$nb $$out && { $(call EXECUTE,$$out); } || exit 1; \
+	  out=build/$$(dirname $$nb); mkdir -p $$out; start=$$SECONDS; \
+	  $(EXECUTE) --output-dir $$out $$nb && $(COALESCE) $$out/$$(basename $$nb) || exit 1; \
 	  echo "$$nb: $$((SECONDS - start)) s"; \
 	done
 	@$(MAKE) --no-print-directory slides SLIDES_SRC=build/notebooks
 	@echo "Open $(SLIDES_OUT)/index.html: every notebook as a page and as a deck, in reading order"
 
 notebooks: install data  ## re-execute the notebooks in place, refreshing their stored outputs
-	@for nb in $(NOTEBOOKS); do start=$$SECONDS; { $(call EXECUTE,$$nb); } || exit 1; \
+	@for nb in $(NOTEBOOKS); do start=$$SECONDS; \
+	  $(EXECUTE) --inplace $$nb && $(COALESCE) $$nb || exit 1; \
 	  echo "$$nb: $$((SECONDS - start)) s"; done
 
 test: install data unit nbval browser  ## unit tests, every notebook under strict nbval, decks in Chromium
