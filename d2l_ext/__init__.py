@@ -24,11 +24,12 @@ from .experiments import (
 )
 from .fast_dropout import FastDropout, fast_dropout_layer, saved_bytes
 from .plotting import plot_history
-from .training import Trainer, evaluate, setup
+from .training import Trainer, evaluate, seed_everything, setup
 from .variants import DropConnectLinear, GaussianDropout, eval_nondeterminism
 
 __all__ = ['Dropout', 'check_dropout_p', 'dropout_layer', 'FashionMNIST', 'fetch', 'load_tensors',
-           'plot_history', 'Trainer', 'evaluate', 'setup', 'run_seeds', 'loss_gap',
+           'plot_history', 'Trainer', 'evaluate', 'seed_everything', 'setup', 'run_seeds',
+           'loss_gap',
            'final_metrics', 'seed_table', 'summary_table', 'paired_difference',
            'plot_seed_curves', 'DropConnectLinear', 'GaussianDropout', 'eval_nondeterminism',
            'FastDropout', 'fast_dropout_layer', 'saved_bytes', 'all_masks', 'mask_probs',

@@ -9,46 +9,33 @@ Introduced in notebooks/04_dropout_mlp_scratch.ipynb.
 
 import math
 import numbers
-import random
 
 import numpy as np
 import pandas as pd
-import torch
 from d2l import torch as d2l
 from matplotlib import pyplot as plt
 from tqdm import tqdm  # plain text, as d2l_ext.training: stored notebooks keep the last frame
 
-from .training import BAR_FORMAT, Trainer
+from .training import BAR_FORMAT, Trainer, seed_everything
 
 __all__ = ['run_seeds', 'loss_gap', 'final_metrics', 'seed_table', 'summary_table',
            'paired_difference', 'plot_seed_curves']
 
 
-def _seed_everything(seed):
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-
-
 class _SeedTrainer(Trainer):
-    """d2l_ext.Trainer that can also record the eval-mode training loss and feeds an outer bar."""
-    def __init__(self, max_epochs, outer_bar, eval_train_loss):
-        super().__init__(max_epochs, progress=False, plot=False)
-        self.outer_bar, self.eval_train_loss = outer_bar, eval_train_loss
+    """d2l_ext.Trainer that feeds an outer progress bar; eval_train='final' measures the
+    training set in eval mode after the last epoch only."""
+    def __init__(self, max_epochs, outer_bar, eval_train):
+        super().__init__(max_epochs, progress=False, plot=False, eval_train=eval_train is True)
+        self.outer_bar, self.final_only = outer_bar, eval_train == 'final'
 
     def _record(self, **values):
-        if self.eval_train_loss == 'final' and self.epoch + 1 < self.max_epochs:
-            values['train_eval_loss'] = values['train_acc'] = math.nan
-        elif self.eval_train_loss:
-            # With dropout, 'train_loss' is measured with dropout on; this is the same network
-            # val_loss sees (dropout off), so val_loss - train_eval_loss compares like with like.
-            # fork_rng: the shuffled loader draws from torch's generator; without it, recording
-            # would change the minibatch order of later epochs.
-            with torch.random.fork_rng(devices=[]):
-                values['train_eval_loss'], values['train_acc'] = self._evaluate(
-                    self.train_dataloader)
-        for key in values:
-            self.history.setdefault(key, [])
+        if self.final_only:
+            last = self.epoch + 1 == self.max_epochs
+            values['train_eval_loss'], values['train_acc'] = (
+                self._evaluate_train() if last else (math.nan, math.nan))
+            for key in values:
+                self.history.setdefault(key, [])
         super()._record(**values)
         self.outer_bar.set_postfix(val_acc=f'{values["val_acc"]:.3f}', refresh=False)
         self.outer_bar.update()
@@ -89,7 +76,7 @@ def run_seeds(make_model, make_data, seeds, max_epochs, eval_train=False, progre
     with tqdm(total=len(seeds) * max_epochs, desc=desc or 'seeds', unit='epoch',
               bar_format=BAR_FORMAT, disable=not progress) as bar:
         for seed in seeds:
-            _seed_everything(seed)
+            seed_everything(seed)
             data = make_data if isinstance(make_data, d2l.DataModule) else make_data()
             model = make_model()
             trainer = _SeedTrainer(max_epochs, bar, eval_train)

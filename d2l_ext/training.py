@@ -15,7 +15,7 @@ from tqdm import tqdm  # plain text: stored notebooks show the final frame, no w
 
 from .plotting import plot_history
 
-__all__ = ['NUM_THREADS', 'setup', 'evaluate', 'Trainer']
+__all__ = ['NUM_THREADS', 'seed_everything', 'setup', 'evaluate', 'Trainer']
 
 # One thread: on 2 cores it is as fast as two on a quiet machine, several times faster when
 # another process is busy, and it makes results bit-for-bit repeatable (`make bench` measures it).
@@ -24,11 +24,16 @@ NUM_THREADS = 1
 BAR_FORMAT = '{l_bar}{bar:20}| {n_fmt}/{total_fmt}{postfix}'
 
 
-def setup(seed=0, num_threads=NUM_THREADS):
-    """Seed every generator, fix the thread count and make figures byte-for-byte repeatable."""
+def seed_everything(seed):
+    """Seed Python's, NumPy's and torch's generators."""
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
+
+
+def setup(seed=0, num_threads=NUM_THREADS):
+    """Seed every generator, fix the thread count and make figures byte-for-byte repeatable."""
+    seed_everything(seed)
     torch.set_num_threads(num_threads)
     # SVG figures carry a date and random ids unless these are fixed.
     os.environ['SOURCE_DATE_EPOCH'] = '0'
@@ -56,8 +61,9 @@ class Trainer(d2l.Trainer):
 
     `trainer.history` maps 'epoch', 'train_loss' (the running mean over the epoch, in training
     mode, as d2l plots it), 'val_loss' and 'val_acc' to lists with one value per epoch. With
-    `eval_train=True` it also holds 'train_acc': the accuracy on the whole training set in eval
-    mode after each epoch (one more forward pass over the training data).
+    `eval_train=True` it also holds 'train_eval_loss' and 'train_acc': loss and accuracy on the
+    whole training set in eval mode (dropout off) after each epoch, one more forward pass over the
+    training data that leaves the minibatch order of later epochs unchanged.
     """
     def __init__(self, max_epochs, num_gpus=0, gradient_clip_val=0, progress=True, plot=True,
                  eval_train=False):
@@ -69,7 +75,8 @@ class Trainer(d2l.Trainer):
         model.board.display = False  # d2l's live animation; we plot once, at the end
 
     def fit(self, model, data):
-        keys = ['epoch', 'train_loss', 'val_loss', 'val_acc'] + ['train_acc'] * self.eval_train
+        keys = ['epoch', 'train_loss', 'val_loss', 'val_acc']
+        keys += ['train_eval_loss', 'train_acc'] if self.eval_train else []
         self.history = {k: [] for k in keys}
         self.bar = tqdm(total=self.max_epochs, desc=type(model).__name__, unit='epoch',
                         bar_format=BAR_FORMAT, disable=not self.progress)
@@ -100,11 +107,17 @@ class Trainer(d2l.Trainer):
         record = dict(epoch=self.epoch + 1, train_loss=loss_sum / n, val_loss=val_loss,
                       val_acc=val_acc)
         if self.eval_train:
-            record['train_acc'] = self._evaluate(self.train_dataloader)[1]
+            record['train_eval_loss'], record['train_acc'] = self._evaluate_train()
         self._record(**record)
 
     def _evaluate(self, dataloader):
         return evaluate(self.model, map(self.prepare_batch, dataloader))
+
+    def _evaluate_train(self):
+        # The shuffled training loader draws from torch's generator: fork it, so that measuring
+        # does not change the minibatch order of the epochs that follow.
+        with torch.random.fork_rng(devices=[]):
+            return self._evaluate(self.train_dataloader)
 
     def _record(self, **values):
         for k, v in values.items():

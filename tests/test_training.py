@@ -48,11 +48,17 @@ def test_history_has_one_finite_value_per_epoch_and_learns():
     assert history['val_acc'][-1] > 0.85
 
 
-def test_eval_train_adds_training_accuracy_in_eval_mode():
+def test_eval_train_adds_training_loss_and_accuracy_in_eval_mode():
     _, model, history = fit(eval_train=True)
-    assert len(history['train_acc']) == 5
+    assert len(history['train_acc']) == len(history['train_eval_loss']) == 5
     X, y = Blobs().train
     assert history['train_acc'][-1] == pytest.approx(model.accuracy(model.eval()(X), y).item())
+
+
+def test_eval_train_leaves_the_training_run_unchanged():
+    # measuring the training set must not consume the generator that shuffles later epochs
+    plain, measured = fit(seed=4)[2], fit(seed=4, eval_train=True)[2]
+    assert all(measured[k] == v for k, v in plain.items())
 
 
 def test_same_seed_same_history_other_seed_other_history():
