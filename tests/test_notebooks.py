@@ -1,7 +1,8 @@
 """The shape every notebook shares (STYLE.md), checked on the stored .ipynb files, not running them.
 
 Chapters (notebooks/NN_*.ipynb): an H1 title and a sentence first; `## Summary`, then
-`## Exercises` with 4-7 items; `slideshow.slide_type` on every cell, following the deck convention
+`## Exercises` with 4-7 items, then `## References` (written by tools/references.py);
+`slideshow.slide_type` on every cell, following the deck convention
 (title and `## ` sections start a slide, `### ` a subslide, code stays on its markdown's slide);
 execution counts 1..n from one top-to-bottom run; no stored errors; no machine paths or memory
 addresses; no widget state (it would load JavaScript from a CDN in the offline pages and decks).
@@ -110,10 +111,13 @@ def test_summary_then_exercises(path):
     assert "## Summary" in names, "missing a '## Summary' section"
     assert "## Exercises" in names, "missing a '## Exercises' section"
     assert names.index("## Summary") < names.index("## Exercises"), "Summary comes before Exercises"
-    assert names[-1] == "## Exercises", f"Exercises is the last section, not {names[-1]!r}"
+    assert names[-1] == "## References", (
+        f"the last section is '## References' (`python tools/references.py`), not {names[-1]!r}"
+    )
+    assert names[-2] == "## Exercises", f"Exercises comes right before References: {names[-2]!r}"
     start = headings[names.index("## Exercises")][0]
     text = "\n".join(c.source for c in nb.cells[start:] if c.cell_type == "markdown")
-    text = text.split("## Exercises", 1)[1]
+    text = text.split("## Exercises", 1)[1].split("## References", 1)[0]
     items = re.findall(r"^(?:\d+[.)]|[-*])\s+\S", text, flags=re.M)
     assert 4 <= len(items) <= 7, f"4-7 exercises (top-level list items), found {len(items)}"
 
@@ -133,7 +137,8 @@ def test_slide_metadata(path):
         elif i == 0 and t != "slide":
             problems.append(f"{_where(nb, i)}: the title cell is 'slide', not {t!r}")
         elif cell.cell_type == "markdown" and first.startswith("## "):
-            allowed = {"slide", "skip"} if first.strip() == "## Setup" else {"slide"}
+            skippable = first.strip() in ("## Setup", "## References")
+            allowed = {"slide", "skip"} if skippable else {"slide"}
             if t not in allowed:
                 problems.append(f"{_where(nb, i)}: a '## ' section starts a 'slide', not {t!r}")
         elif cell.cell_type == "markdown" and first.startswith("### ") and t != "subslide":
