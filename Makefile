@@ -23,7 +23,16 @@ SLIDES_OUT ?= build/slides
 help:  ## list the targets
 	@grep -hE '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-install: $(VENV)/.installed $(VENV)/.fast_dropout  ## create .venv with the pinned packages (fast when nothing changed)
+# The tools that the goals on make's command line need, all checked before anything long starts
+# (`make install` comes first in run, test, lab, ...); once a command line: sub-makes skip it.
+.PHONY: prereqs
+prereqs:  ## check, all at once, the tools the targets need: Python 3.11, npm, Chromium, a C compiler
+ifeq ($(MAKELEVEL),0)
+	@command -v $(PYTHON) >/dev/null || { echo "No $(PYTHON): install Python 3.11 (README, first lines)"; exit 1; }
+	@$(PYTHON) tools/check_prereqs.py $(filter-out prereqs,$(MAKECMDGOALS))
+endif
+
+install: prereqs $(VENV)/.installed $(VENV)/.fast_dropout  ## create .venv with the pinned packages (fast when nothing changed)
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,14 +48,17 @@ $(VENV)/.fast_dropout: d2l_ext/fast_dropout.c $(VENV)/.installed
 data: install  ## fetch Fashion-MNIST into data/ (MD5- and SHA-256-verified every time)
 	FASHION_MNIST_SOURCE="$(FASHION_MNIST_SOURCE)" $(BIN)/python -c 'import d2l_ext.data as d; d.main()'
 
-run: install data node_modules/.installed  ## run every notebook in a fresh kernel; pages + slides in build/slides/
+# Without npm, make run still executes every notebook, then says which decks it skipped and why.
+NPM := $(shell command -v npm 2>/dev/null)
+run: install data $(if $(NPM),node_modules/.installed)  ## run every notebook in a fresh kernel; pages + slides in build/slides/
 	@for nb in $(NOTEBOOKS); do \
 	  out=build/$$(dirname $$nb); mkdir -p $$out; start=$$SECONDS; \
 	  $(EXECUTE) --output-dir $$out $$nb && $(COALESCE) $$out/$$(basename $$nb) || exit 1; \
 	  echo "$$nb: $$((SECONDS - start)) s"; \
 	done
-	@$(MAKE) --no-print-directory slides SLIDES_SRC=build/notebooks
-	@echo "Open $(SLIDES_OUT)/index.html: every notebook as a page and as a deck, in reading order"
+	@if [ -n "$(NPM)" ]; then $(MAKE) --no-print-directory slides SLIDES_SRC=build/notebooks && \
+	  echo "Open $(SLIDES_OUT)/index.html: every notebook as a page and as a deck, in reading order"; \
+	else $(PYTHON) tools/check_prereqs.py --skipped run; fi
 
 notebooks: install data  ## re-execute the notebooks in place, refreshing their stored outputs
 	@for nb in $(NOTEBOOKS); do start=$$SECONDS; \
@@ -70,7 +82,7 @@ slides: install node_modules/.installed  ## reveal.js decks, pages and index.htm
 
 # reveal.js, MathJax and require.js for the decks, as pinned in package-lock.json
 node_modules/.installed: package.json package-lock.json
-	@command -v npm >/dev/null || { echo "make slides needs npm: apt-get install npm"; exit 1; }
+	@command -v npm >/dev/null || { $(PYTHON) tools/check_prereqs.py slides; exit 1; }
 	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 	touch $@
 
@@ -80,8 +92,9 @@ browser: slides  ## open every deck in headless Chromium: starts, slides, math, 
 lint: install  ## ruff on the package, tests, benchmarks and notebooks
 	$(BIN)/ruff check d2l_ext tests bench notebooks tools
 
+# --allow-root only for root (a container's usual user), which JupyterLab otherwise refuses.
 lab: install data  ## JupyterLab on the notebooks
-	$(BIN)/jupyter lab notebooks
+	$(BIN)/jupyter lab notebooks$(if $(filter 0,$(shell id -u)), --allow-root)
 
 bench: install data  ## time one epoch (stock d2l vs this project vs a bare loop) and the dropout op
 	$(BIN)/python bench/epoch.py
