@@ -64,7 +64,25 @@ def _lowest(x):
     return float(x.item() if hasattr(x, 'item') else x)
 
 
+_tightest = None  # (left, op, right, slack) of the closest comparison in the current assert
+
+
+def _scalar(x):
+    try:
+        return float(x)
+    except (TypeError, ValueError, RuntimeError):
+        return None  # a tensor or array: only its slack is kept
+
+
 def _pair(left, op, right):
+    global _tightest
+    slack = _compare(left, op, right)
+    if _tightest is None or slack < _tightest[3]:
+        _tightest = (_scalar(left), op, _scalar(right), slack)
+    return slack
+
+
+def _compare(left, op, right):
     if op in ('<', '<='):
         return _lowest(right - left)
     if op in ('>', '>='):
@@ -127,9 +145,11 @@ def _slack(node):
 
 
 def _record(cell, source, slack):
+    global _tightest
     with open(_LOG, 'a') as f:
         f.write(_json.dumps({{'notebook': _NOTEBOOK, 'cell': cell, 'assert': source,
-                             'slack': slack, 'shift': _SHIFT}}) + '\n')
+                             'slack': slack, 'shift': _SHIFT, 'closest': _tightest}}) + '\n')
+    _tightest = None
 
 
 class _RecordAsserts(_ast.NodeTransformer):
@@ -137,7 +157,9 @@ class _RecordAsserts(_ast.NodeTransformer):
         return node  # argument checks inside functions stay asserts
 
     def visit_Assert(self, node):
-        cell = get_ipython().execution_count - 1  # this prelude is cell 1
+        # the cell's execution count in the notebook: IPython has counted it already, and the
+        # prelude took count 1
+        cell = get_ipython().execution_count - 2
         call = _call('_record', _ast.Constant(cell), _ast.Constant(_ast.unparse(node.test)),
                      _slack(node.test))
         return _ast.copy_location(_ast.Expr(call), node)
@@ -188,16 +210,21 @@ def report(paths):
         kernel = path.name.split('.')[-3]
         for line in path.read_text().splitlines():
             r = json.loads(line)
-            runs[r['notebook'], r['cell'], r['assert']].append((r['slack'], kernel, r['shift']))
-    lines = ['| notebook | cell | assertion | runs | smallest slack (kernel, shift) | '
-             'slack per run |', '| --- | --- | --- | --- | --- | --- |']
+            if r['cell'] is not None and 'closest' not in r:
+                r['cell'] -= 1  # recorded before the prelude counted cells as above
+            runs[r['notebook'], r['cell'], r['assert']].append(
+                (r['slack'], kernel, r['shift'], r.get('closest')))
+    lines = ['| notebook | cell (execution count) | assertion | runs | smallest slack (kernel, shift) | '
+             'slack per run (by kernel, shift) |', '| --- | --- | --- | --- | --- | --- |']
     for (notebook, cell, source), values in sorted(runs.items(), key=lambda kv: (
             kv[0][0], -1 if kv[0][1] is None else kv[0][1], kv[0][2])):
-        low = min(values)
-        each = ' '.join(f'{s:.3g}' for s, *_ in sorted(values, key=lambda v: v[1:]))
+        low = min(values, key=lambda v: v[0])
+        each = ' '.join(f'{s:.3g}' for s, *_ in sorted(values, key=lambda v: v[1:3]))
         flag = ' **FAILS**' if low[0] < 0 else ''
+        closest = '' if not low[3] or None in low[3][::2] else (
+            f': {low[3][0]:.4g} {low[3][1]} {low[3][2]:.4g}')
         lines.append(f'| {pathlib.Path(notebook).stem} | {cell} | `{source}` | {len(values)} | '
-                     f'{low[0]:.3g} ({low[1]}, {low[2]}){flag} | {each} |')
+                     f'{low[0]:.3g} ({low[1]}, {low[2]}){closest}{flag} | {each} |')
     return '\n'.join(lines)
 
 
