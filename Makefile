@@ -86,8 +86,13 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 	touch $@
 
-browser: slides  ## open every deck in headless Chromium: starts, slides, math, figures, offline
+browser: slides  ## every deck in headless Chromium: offline, math, figures, each slide fits 1280x720
 	SLIDES_SRC=$(SLIDES_SRC) SLIDES_OUT=$(SLIDES_OUT) $(BIN)/pytest -v -s -rs tests/test_slides.py
+
+.PHONY: handout
+handout: slides  ## one PDF per deck in build/handout/ (headless Chromium, offline), a page per slide
+	@start=$$SECONDS; $(BIN)/python tools/build_handout.py --slides $(SLIDES_OUT) --out build/handout && \
+	  echo "make handout: $$((SECONDS - start)) s"
 
 lint: install  ## ruff on the package, tests, benchmarks and notebooks
 	$(BIN)/ruff check d2l_ext tests bench notebooks tools

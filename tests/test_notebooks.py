@@ -3,7 +3,8 @@
 Chapters (notebooks/NN_*.ipynb): an H1 title and a sentence first; `## Summary`, then
 `## Exercises` with 4-7 items, then `## References` (written by tools/references.py);
 `slideshow.slide_type` on every cell, following the deck convention
-(title and `## ` sections start a slide, `### ` a subslide, code stays on its markdown's slide);
+(title and `## ` sections start a slide, `### ` a subslide, code stays in its section: on its
+markdown's slide, or on a sub-slide of its own when the output or figure would not fit);
 execution counts 1..n from one top-to-bottom run; no stored errors; no machine paths or memory
 addresses; no widget state (it would load JavaScript from a CDN in the offline pages and decks).
 Solutions (notebooks/solutions/NN_*_solutions.ipynb) share the title, run and output rules.
@@ -143,8 +144,10 @@ def test_slide_metadata(path):
                 problems.append(f"{_where(nb, i)}: a '## ' section starts a 'slide', not {t!r}")
         elif cell.cell_type == "markdown" and first.startswith("### ") and t != "subslide":
             problems.append(f"{_where(nb, i)}: a '### ' subsection is a 'subslide', not {t!r}")
-        elif cell.cell_type == "code" and t in ("slide", "subslide"):
-            problems.append(f"{_where(nb, i)}: code stays on its markdown's slide ('-' or 'skip')")
+        elif cell.cell_type == "code" and t == "slide":
+            problems.append(
+                f"{_where(nb, i)}: code stays in its section ('-', 'subslide' or 'skip')"
+            )
     section = None  # the '## ' heading each cell falls under
     for i, cell in enumerate(nb.cells):
         if cell.cell_type == "markdown":

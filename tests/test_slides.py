@@ -3,32 +3,35 @@
 For each chapter notebook the deck must start (reveal.js gives `.reveal` the class `ready`), show
 as many slides as the notebook's `slideshow` metadata asks for, typeset every formula (no raw `$`
 left, no MathJax errors), show every figure the notebook stores, keep code inside the slide at a
-projector-size font, and make no request other than to its own local files. One slide per deck
-(the first with a figure, else with a formula) is saved as build/slides-screenshots/<name>.png.
+projector-size font, and make no request other than to its own local files. For a lecture:
+every slide fits the 1280x720 screen after reveal.js's scaling (a clicker cannot scroll), has a
+title (a heading, or the running title of the section it continues), keeps its content clear of
+the navigation controls and the slide number, shows syntax colours at 7:1 or better on the code
+background, and each section slide has speaker notes. One slide per deck (the first with a figure,
+else with a formula) is saved as build/slides-screenshots/<name>.png.
 
-Chromium is driven over the DevTools protocol through a pipe (`--remote-debugging-pipe`), so no
-port, no websocket and no extra package are needed. Without Chromium these tests skip, except
-under CI (CI=true), where they fail: install it with `apt-get install chromium` or set CHROMIUM.
+Chromium is the system's (Debian's `chromium`, or $CHROMIUM), driven by Playwright; no browser
+is downloaded. Without Chromium these tests skip, except under CI (CI=true), where they fail.
 """
 
-import base64
-import fcntl
 import hashlib
 import json
 import os
-import queue
 import re
-import shutil
-import subprocess
-import tempfile
-import threading
-import time
+import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import nbformat
 import pytest
+from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+import build_handout  # noqa: E402  (tools/ is no package)
+import build_slides  # noqa: E402
+import deck_metadata  # noqa: E402
+
 # SLIDES_SRC / SLIDES_OUT: the same overrides as `make slides` takes (defaults: the course's own).
 SRC = ROOT / os.environ.get("SLIDES_SRC", "notebooks")
 NOTEBOOKS = sorted(SRC.glob("[0-9]*.ipynb"))
@@ -37,8 +40,8 @@ SITE = ROOT / os.environ.get("SLIDES_OUT", "build/slides")
 SHOTS = SITE.parent / "slides-screenshots"
 WIDTH, HEIGHT = 1280, 720  # the decks' slide size (tools/build_slides.py) and the window
 MIN_CODE_PX = 18  # code font size on the 1280x720 slide
+MIN_CONTRAST = 7.0  # WCAG AAA for text: syntax colours against the code background
 LOCAL_SCHEMES = ("file:", "data:", "blob:", "about:")
-TIMEOUT = 60  # seconds for one deck to load, start and typeset
 
 
 def _rel(path):
@@ -50,13 +53,6 @@ def _unavailable(reason):
     if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
         pytest.fail(reason)
     pytest.skip(reason)
-
-
-def _chromium_binary():
-    for name in (os.environ.get("CHROMIUM"), "chromium", "chromium-browser", "google-chrome"):
-        if name and shutil.which(name):
-            return shutil.which(name)
-    return None
 
 
 # ---------------------------------------------------------------- what the notebook asks for
@@ -102,186 +98,37 @@ def expected_figures(cells):
     )
 
 
-# ---------------------------------------------------------------- a minimal DevTools client
+# ---------------------------------------------------------------- the browser
 
 
-class Browser:
-    """Headless Chromium spoken to over the DevTools protocol on fds 3 (in) and 4 (out)."""
+class Recorder:
+    """Every request, failed load, console error and uncaught exception of one tab."""
 
-    def __init__(self, binary, profile):
-        to_chrome_r, self._to_chrome = os.pipe()
-        self._from_chrome, from_chrome_w = os.pipe()
-        # Move the child's ends above 10 so that bash's 3<&N 4>&M cannot clobber them.
-        r = fcntl.fcntl(to_chrome_r, fcntl.F_DUPFD, 10)
-        w = fcntl.fcntl(from_chrome_w, fcntl.F_DUPFD, 10)
-        os.close(to_chrome_r)
-        os.close(from_chrome_w)
-        args = [
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--remote-debugging-pipe",
-            f"--user-data-dir={profile}",
-            "--no-first-run",
-            "--no-default-browser-check",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-extensions",
-            "--disable-default-apps",
-            "--mute-audio",
-            "--hide-scrollbars",
-            f"--window-size={WIDTH},{HEIGHT}",
-            # Any request that slips past the check below fails at once instead of hanging.
-            "--host-resolver-rules=MAP * ~NOTFOUND",
-            "about:blank",
-        ]
-        script = f'exec "$0" "$@" 3<&{r} 4>&{w} {r}<&- {w}>&-'
-        self.proc = subprocess.Popen(
-            ["bash", "-c", script, binary, *args],
-            pass_fds=(r, w),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        os.close(r)
-        os.close(w)
-        self._next_id = 0
-        self._responses = {}
-        self._cond = threading.Condition()
-        self.events = queue.Queue()
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self):
-        buf = b""
-        while True:
-            chunk = os.read(self._from_chrome, 1 << 20)
-            if not chunk:
-                break
-            buf += chunk
-            *messages, buf = buf.split(b"\0")
-            for raw in messages:
-                msg = json.loads(raw)
-                if "id" in msg:
-                    with self._cond:
-                        self._responses[msg["id"]] = msg
-                        self._cond.notify_all()
-                else:
-                    self.events.put(msg)
-        with self._cond:
-            self._responses[None] = {"error": {"message": "Chromium closed the pipe"}}
-            self._cond.notify_all()
-
-    def send(self, method, params=None, session=None, timeout=TIMEOUT):
-        """Call `method`; return its result or raise RuntimeError with the browser's message."""
-        self._next_id += 1
-        msg = {"id": self._next_id, "method": method, "params": params or {}}
-        if session:
-            msg["sessionId"] = session
-        os.write(self._to_chrome, json.dumps(msg).encode() + b"\0")
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while self._next_id not in self._responses and None not in self._responses:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise TimeoutError(f"{method}: no answer from Chromium in {timeout} s")
-                self._cond.wait(left)
-            reply = self._responses.pop(self._next_id, None) or self._responses[None]
-        if "error" in reply:
-            raise RuntimeError(f"{method}: {reply['error'].get('message')}")
-        return reply.get("result", {})
-
-    def close(self):
-        try:
-            self.send("Browser.close", timeout=10)
-        except (RuntimeError, TimeoutError, OSError):
-            pass
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        os.close(self._to_chrome)
-
-
-class Page:
-    """One tab; records every request, failed load, console error and uncaught exception."""
-
-    def __init__(self, browser):
-        self.browser = browser
-        self.target = browser.send("Target.createTarget", {"url": "about:blank"})["targetId"]
-        attached = browser.send("Target.attachToTarget", {"targetId": self.target, "flatten": True})
-        self.session = attached["sessionId"]
+    def __init__(self, page):
         self.requests, self.failed, self.errors = [], [], []
-        for domain in ("Network", "Page", "Runtime", "Log"):
-            self.send(f"{domain}.enable")
-        self.send(
-            "Emulation.setDeviceMetricsOverride",
-            {"width": WIDTH, "height": HEIGHT, "deviceScaleFactor": 1, "mobile": False},
+        page.on("request", lambda r: self.requests.append(r.url))
+        page.on("requestfailed", lambda r: self.failed.append(f"{r.url[:200]}: {r.failure}"))
+        page.on("pageerror", lambda e: self.errors.append(f"uncaught: {e}"))
+        page.on(
+            "console",
+            lambda m: m.type == "error" and self.errors.append(f"console.error: {m.text}"),
         )
 
-    def send(self, method, params=None, timeout=TIMEOUT):
-        result = self.browser.send(method, params, session=self.session, timeout=timeout)
-        self._drain()
-        return result
+    def assert_offline(self, path):
+        network = [u[:200] for u in self.requests if not u.startswith(LOCAL_SCHEMES)]
+        assert not network, f"{_rel(path)} requested the network: {network}"
+        assert not self.failed, f"{_rel(path)}: local files failed to load: {self.failed}"
+        assert not self.errors, f"{_rel(path)}: errors in the page: {self.errors}"
 
-    def _drain(self):
-        while True:
-            try:
-                msg = self.browser.events.get_nowait()
-            except queue.Empty:
-                break
-            if msg.get("sessionId") != self.session:  # the browser's own, or a closed tab's
-                continue
-            method, params = msg["method"], msg.get("params", {})
-            if method == "Network.requestWillBeSent":
-                self.requests.append(params["request"]["url"])
-            elif method == "Network.loadingFailed" and not params.get("canceled"):
-                self.failed.append(f"{params.get('errorText')} (request {params['requestId']})")
-            elif method == "Runtime.exceptionThrown":
-                details = params["exceptionDetails"]
-                text = details.get("exception", {}).get("description") or details.get("text")
-                self.errors.append(f"uncaught: {text}")
-            elif method == "Runtime.consoleAPICalled" and params["type"] == "error":
-                self.errors.append(
-                    "console.error: "
-                    + " ".join(
-                        str(a.get("value", a.get("description", ""))) for a in params["args"]
-                    )
-                )
-            elif method == "Log.entryAdded" and params["entry"]["level"] == "error":
-                entry = params["entry"]
-                self.errors.append(f"{entry.get('source')}: {entry['text']} {entry.get('url', '')}")
 
-    def evaluate(self, expression, timeout=TIMEOUT):
-        """The JSON value of a JavaScript expression; promises are awaited."""
-        result = self.send(
-            "Runtime.evaluate",
-            {
-                "expression": expression,
-                "awaitPromise": True,
-                "returnByValue": True,
-                "timeout": timeout * 1000,
-            },
-            timeout=timeout + 5,
-        )
-        if "exceptionDetails" in result:
-            details = result["exceptionDetails"]
-            raise RuntimeError(details.get("exception", {}).get("description") or details["text"])
-        return result["result"].get("value")
-
-    def wait_for(self, expression, timeout=TIMEOUT):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.evaluate(expression):
-                return True
-            time.sleep(0.1)
-        return False
-
-    def close(self):
-        self.browser.send("Target.closeTarget", {"targetId": self.target})
+@contextmanager
+def new_page(browser):
+    """A 1280x720 tab and its Recorder; closed afterwards."""
+    page = browser.new_page(viewport={"width": WIDTH, "height": HEIGHT})
+    try:
+        yield page, Recorder(page)
+    finally:
+        page.close()
 
 
 # ---------------------------------------------------------------- what the deck shows
@@ -307,15 +154,39 @@ const mathErrors = root => [...root.querySelectorAll('[data-mml-node="merror"], 
   .map(n => n.getAttribute('data-mjx-error') || n.textContent);
 """
 
-# Walk every slide (no transition), measuring what a projector would show.
+# WCAG contrast ratio of two CSS colours 'rgb(r, g, b)'.
+CONTRAST = """
+const luminance = css => {
+  const [r, g, b] = css.match(/[\\d.]+/g).slice(0, 3).map(v => {
+    const c = v / 255;
+    return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  });
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+};
+const contrast = (a, b) => {
+  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+};
+const overlaps = (a, b) => a.width > 0 && a.height > 0 && b.width > 0 && b.height > 0 &&
+  a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+"""
+
+# Walk every slide (no transition), measuring what a projector would show. Heights are in the
+# slide's own 1280x720 coordinates (before reveal.js scales the slide to the window).
 INSPECT_DECK = (
     "(async () => {"
     + UNTYPESET
+    + CONTRAST
     + """
   const frame = () => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
   Reveal.configure({transition: 'none', backgroundTransition: 'none'});
   const slides = Reveal.getSlides();
   const report = {total: Reveal.getTotalSlides(), sections: slides.length, slides: []};
+  // what the audience sees of the navigation: the enabled arrows and the slide number
+  const chrome = () => [...document.querySelectorAll(
+      '.reveal .controls button.enabled, .reveal .slide-number')]
+    .filter(el => getComputedStyle(el).display !== 'none' && el.offsetParent !== null)
+    .map(el => el.getBoundingClientRect());
   for (let i = 0; i < slides.length; i++) {
     const s = slides[i];
     const idx = Reveal.getIndices(s);
@@ -324,8 +195,33 @@ INSPECT_DECK = (
     const figures = [...s.querySelectorAll('.jp-OutputArea-output img')];
     const code = [...s.querySelectorAll('.jp-InputArea-editor pre')];
     const outputs = [...s.querySelectorAll('.jp-OutputArea-output pre')];
+    const title = s.querySelector('h1, h2, h3, .running-title');
+    const content = [...s.querySelectorAll(
+        'p, li, pre, img, table, mjx-container, h1, h2, h3, .jp-InputArea-editor')]
+      .filter(el => !el.closest('aside'));
+    const covered = chrome();
+    const clash = content.filter(el => covered.some(r => overlaps(r, el.getBoundingClientRect())));
+    const low = [];
+    for (const pre of code) {
+      const bg = getComputedStyle(pre.closest('.jp-InputArea-editor')).backgroundColor;
+      for (const span of [pre, ...pre.querySelectorAll('span')]) {
+        if (!span.textContent.trim()) continue;
+        const ratio = contrast(getComputedStyle(span).color, bg);
+        if (ratio < %(min_contrast)s) {
+          low.push(`${span.className || 'text'} ${getComputedStyle(span).color} on ${bg}: ` +
+                   ratio.toFixed(2));
+        }
+      }
+    }
+    const shown = el => !el.closest('aside') && !el.matches('h1, h2, h3, .running-title');
     report.slides.push({
       h: idx.h, v: idx.v,
+      title: title ? title.textContent.replace(/\\u00b6/g, '').trim().slice(0, 60) : null,
+      height: s.scrollHeight,
+      notes: !!s.querySelector('aside.notes'),
+      empty: ![...s.querySelectorAll('p, li, pre, img, table, mjx-container')].some(shown),
+      covered: clash.map(el => el.textContent.trim().slice(0, 40) || el.tagName),
+      low_contrast: [...new Set(low)],
       math: s.querySelectorAll('mjx-container').length,
       math_errors: mathErrors(s),
       untypeset: untypeset(s),
@@ -336,12 +232,12 @@ INSPECT_DECK = (
       code_overflow: code.filter(pre => pre.scrollWidth > pre.clientWidth + 1)
                          .map(pre => pre.textContent.split('\\n')[0].slice(0, 60)),
       wide_outputs: outputs.filter(pre => pre.scrollWidth > pre.clientWidth + 1).length,
-      overflow_px: Math.max(0, s.scrollHeight - Reveal.getConfig().height),
     });
   }
   Reveal.slide(0, 0);
   return report;
 })()"""
+    % {"min_contrast": MIN_CONTRAST}
 )
 
 INSPECT_PAGE = (
@@ -360,36 +256,16 @@ INSPECT_PAGE = (
 )
 
 
-# Go to slide (h, v) and scroll its first figure (else formula) into view, for the screenshot.
-SHOW_SLIDE = """(async () => {
-  Reveal.slide(%d, %d);
-  await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
-  const s = Reveal.getCurrentSlide();
-  const target = s.querySelector('.jp-OutputArea-output img') || s.querySelector('mjx-container');
-  if (target && s.scrollHeight > s.clientHeight) {
-    s.scrollTop = Math.max(0, target.offsetTop - s.offsetTop - 120);
-  }
-  await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
-  return true;
-})()"""
-
-
 @pytest.fixture(scope="module")
 def browser():
-    binary = _chromium_binary()
+    binary = build_handout.chromium_path()
     if binary is None:
         _unavailable("Chromium not found (apt-get install chromium, or set CHROMIUM=/path)")
     if not (SITE / "index.html").exists():
         _unavailable(f"{_rel(SITE)}/index.html is missing: run `make slides` first")
-    with tempfile.TemporaryDirectory(prefix="slides-test-chromium-") as profile:
-        b = Browser(binary, profile)
-        try:
-            version = b.send("Browser.getVersion", timeout=30)["product"]
-        except (RuntimeError, TimeoutError) as e:
-            b.proc.kill()
-            stderr = b.proc.stderr.read().decode(errors="replace")[-2000:]
-            pytest.fail(f"Chromium did not start: {e}\n{stderr}")
-        print(f"\n{version}")
+    with sync_playwright() as p:
+        b = build_handout.launch(p, binary)
+        print(f"\nChromium {b.version}")
         yield b
         b.close()
 
@@ -412,7 +288,23 @@ def test_index_links_every_deck_and_page():
     expected = [x for nb in NOTEBOOKS for x in (f"{nb.stem}.slides.html", f"{nb.stem}.html")]
     assert [x for x in links if x in expected] == expected, "index must link decks+pages in order"
     for link in links:
-        assert (SITE / link).exists(), f"index.html links {link}, which is not in {SITE}"
+        assert (SITE / link.split("#")[0]).exists(), f"index.html links {link}, not in {SITE}"
+    planned = re.findall(r"(\d+) min planned", index)
+    assert len(planned) == len(NOTEBOOKS), "index.html gives each deck's planned minutes"
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+def test_speaker_notes_applied(notebook):
+    """tools/speaker_notes.toml has a note for every section slide, and the notebook carries it."""
+    nb = deck_metadata.read(notebook)
+    changed, problems = deck_metadata.apply_notes(
+        nb, deck_metadata.load_notes().get(notebook.stem, [])
+    )
+    assert not problems, f"{notebook.name}: {problems}"
+    assert not changed, (
+        f"{notebook.name}'s notes differ from tools/speaker_notes.toml: "
+        "run `python tools/deck_metadata.py notes`"
+    )
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
@@ -420,53 +312,52 @@ def test_deck(notebook, browser, shots):
     deck = SITE / f"{notebook.stem}.slides.html"
     _assert_fresh(deck, notebook)
     nb = nbformat.read(notebook, as_version=4)
-    page = Page(browser)
-    try:
-        page.send("Page.navigate", {"url": deck.as_uri()})
-        started = page.wait_for(
-            "!!document.querySelector('.reveal') && "
-            "document.querySelector('.reveal').classList.contains('ready') && !!window.Reveal"
-        )
-        assert started, f"reveal.js never became ready; errors: {page.errors}"
-        # MathJax 3 resolves startup.promise once the first typeset pass is over.
-        assert page.evaluate("MathJax.startup.promise.then(() => true)"), "MathJax did not finish"
-        report = page.evaluate(INSPECT_DECK, timeout=120)
+    with new_page(browser) as (page, rec):
+        build_handout.open_deck(page, deck.as_uri())
+        report = page.evaluate(INSPECT_DECK)
         slides = report["slides"]
-
         # the screenshot: the first slide with a figure, else with math, else the title
         pick = next((s for s in slides if s["figures"]), None) or next(
             (s for s in slides if s["math"]), slides[0]
         )
-        page.evaluate(SHOW_SLIDE % (pick["h"], pick["v"]))
-        png = page.send("Page.captureScreenshot", {"format": "png"})["data"]
+        page.evaluate(f"Reveal.slide({pick['h']}, {pick['v']})")
+        page.wait_for_timeout(300)
         shot = shots / f"{notebook.stem}.png"
-        shot.write_bytes(base64.b64decode(png))
-        time.sleep(0.2)
-        page._drain()
-    finally:
-        page.close()
+        page.screenshot(path=shot)
 
+    where = lambda s: f"slide {s['h']}/{s['v']} ({s['title']!r})"  # noqa: E731
     math = sum(s["math"] for s in slides)
     figures = sum(s["figures"] for s in slides)
-    tall = [f"{s['h']}/{s['v']} (+{s['overflow_px']} px)" for s in slides if s["overflow_px"] > 0]
-    wide_out = [f"{s['h']}/{s['v']}" for s in slides if s["wide_outputs"]]
+    tallest = max(slides, key=lambda s: s["height"])
     print(
-        f"\n{deck.name}: {report['total']} slides, {math} formulas, {figures} figures; "
+        f"\n{deck.name}: {report['total']} slides, tallest {tallest['height']} px "
+        f"({where(tallest)}), {math} formulas, {figures} figures; "
         f"screenshot {_rel(shot)} (slide {pick['h']}/{pick['v']})"
-        + (f"; taller than the screen, scrolls: {', '.join(tall)}" if tall else "")
-        + (f"; outputs wider than the slide: {', '.join(wide_out)}" if wide_out else "")
     )
+    rec.assert_offline(deck)
 
-    network = [u for u in page.requests if not u.startswith(LOCAL_SCHEMES)]
-    assert not network, f"the deck requested the network: {network}"
-    assert not page.failed, f"local files failed to load: {page.failed}"
-    assert not page.errors, f"errors in the page: {page.errors}"
-
-    total, sections, expected = report["total"], report["sections"], expected_slides(nb)
+    expected = expected_slides(build_slides.deck_copy(nb))  # with outputs moved to a sub-slide
+    total, sections = report["total"], report["sections"]
     assert total == sections == expected, (
         f"reveal.js shows {total} slides ({sections} sections), the notebook's slideshow "
         f"metadata asks for {expected}"
     )
+    tall = [f"{where(s)}: {s['height']} px" for s in slides if s["height"] > HEIGHT]
+    assert not tall, (
+        f"{deck.name}: slides taller than the {WIDTH}x{HEIGHT} screen (a clicker cannot scroll; "
+        f"start a sub-slide before the long output or figure): {tall}"
+    )
+    untitled = [where(s) for s in slides if not s["title"]]
+    assert not untitled, f"{deck.name}: slides without a title: {untitled}"
+    empty = [where(s) for s in slides if s["empty"]]
+    assert not empty, f"{deck.name}: slides with nothing but a heading: {empty}"
+    covered = [f"{where(s)}: {s['covered']}" for s in slides if s["covered"]]
+    assert not covered, f"{deck.name}: content under the controls or slide number: {covered}"
+    low = [f"{where(s)}: {s['low_contrast']}" for s in slides if s["low_contrast"]]
+    assert not low, f"{deck.name}: syntax colours under {MIN_CONTRAST}:1 contrast: {low}"
+    silent = [where(s) for s in slides if s["v"] == 0 and not s["notes"]]
+    assert not silent, f"{deck.name}: section slides without speaker notes: {silent}"
+
     expect_math = has_math(shown_cells(nb))
     assert math > 0 or not expect_math, "the notebook has formulas but the deck typeset none"
     errors = [(s["h"], s["v"], e) for s in slides for e in s["math_errors"]]
@@ -485,6 +376,21 @@ def test_deck(notebook, browser, shots):
     assert all(px >= MIN_CODE_PX for px in code_px), f"code font under {MIN_CODE_PX}px: {code_px}"
     wide = [(s["h"], s["v"], line) for s in slides for line in s["code_overflow"]]
     assert not wide, f"code wider than the slide (shorten the lines): {wide}"
+    wide_out = [where(s) for s in slides if s["wide_outputs"]]
+    assert not wide_out, f"{deck.name}: outputs wider than the slide: {wide_out}"
+
+
+def test_handout_one_page_per_slide(browser, tmp_path):
+    """`make handout` prints a deck to exactly one PDF page per slide."""
+    deck = SITE / f"{NOTEBOOKS[0].stem}.slides.html"
+    _assert_fresh(deck, NOTEBOOKS[0])
+    with new_page(browser) as (page, rec):
+        pages, slides = build_handout.print_deck(page, deck, tmp_path / "handout.pdf")
+    rec.assert_offline(deck)
+    nb = build_slides.deck_copy(nbformat.read(NOTEBOOKS[0], as_version=4))
+    assert pages == slides == expected_slides(nb), (
+        f"{deck.name} printed to {pages} pages for {slides} slides"
+    )
 
 
 def _assert_fresh(built, notebook):
@@ -501,18 +407,8 @@ def _assert_fresh(built, notebook):
 
 def _load(page, path):
     """Open a local file and wait for MathJax's first pass (when the page has MathJax)."""
-    page.send("Page.navigate", {"url": path.as_uri()})
-    assert page.wait_for("document.readyState === 'complete'"), f"{_rel(path)} never loaded"
+    page.goto(path.as_uri())
     page.evaluate("window.MathJax ? MathJax.startup.promise.then(() => true) : true")
-    time.sleep(0.2)
-    page._drain()
-
-
-def _assert_offline(page, path):
-    network = [u[:200] for u in page.requests if not u.startswith(LOCAL_SCHEMES)]
-    assert not network, f"{_rel(path)} requested the network: {network}"
-    assert not page.failed, f"{_rel(path)}: local files failed to load: {page.failed}"
-    assert not page.errors, f"{_rel(path)}: errors in the page: {page.errors}"
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS + SOLUTIONS, ids=lambda p: p.stem)
@@ -521,13 +417,10 @@ def test_page(notebook, browser):
     path = SITE / f"{notebook.stem}.html"
     _assert_fresh(path, notebook)
     nb = nbformat.read(notebook, as_version=4)
-    page = Page(browser)
-    try:
+    with new_page(browser) as (page, rec):
         _load(page, path)
         report = page.evaluate(INSPECT_PAGE)
-    finally:
-        page.close()
-    _assert_offline(page, path)
+    rec.assert_offline(path)
     math, stored = has_math(nb.cells), expected_figures(nb.cells)
     print(f"\n{path.name}: {report['math']} formulas, {report['figures']} figures")
     assert report["math"] > 0 or not math, "the notebook has formulas but the page typeset none"
@@ -538,14 +431,11 @@ def test_page(notebook, browser):
 
 
 def test_index_offline(browser):
-    page = Page(browser)
-    try:
+    with new_page(browser) as (page, rec):
         _load(page, SITE / "index.html")
         raw = page.evaluate(
             "(() => {" + UNTYPESET.replace(".jp-RenderedMarkdown", ".goal") + "\n"
             "return untypeset(document); })()"
         )
-    finally:
-        page.close()
-    _assert_offline(page, SITE / "index.html")
+    rec.assert_offline(SITE / "index.html")
     assert not raw, f"formulas left as raw TeX in index.html: {raw}"

@@ -11,6 +11,7 @@ so OUT is self-contained: copy it to the lecture laptop and open OUT/index.html,
 """
 
 import argparse
+import copy
 import hashlib
 import html
 import json
@@ -74,6 +75,42 @@ def count_slides(nb):
     return 1 + sum(t in ("slide", "subslide") for t in types[visible[0] + 1 :])
 
 
+HEADING = re.compile(r"^#{1,3} +(.+)$")
+
+
+def deck_copy(nb):
+    """`nb` as the deck shows it. A code cell with metadata `deck.output == "subslide"` (set by
+    tools/deck_metadata.py fit where code and output together are taller than a slide) shows its
+    output on the next sub-slide; a sub-slide without a heading of its own (a long output or a
+    figure moved onto the next screen) repeats the heading it continues, as `running_title`."""
+    nb = copy.deepcopy(nb)
+    cells = []
+    for cell in nb.cells:
+        cells.append(cell)
+        if cell.cell_type == "code" and cell.metadata.get("deck", {}).get("output") == "subslide":
+            output = copy.deepcopy(cell)
+            output.metadata["slideshow"] = {"slide_type": "subslide"}
+            output.metadata["transient"] = {"remove_source": True}
+            output.id = f"{cell.id}-output"
+            cell.outputs = []
+            cells.append(output)
+    nb.cells = cells
+    heading = None
+    for cell in nb.cells:
+        first = cell.source.lstrip().split("\n", 1)[0]
+        m = HEADING.match(first) if cell.cell_type == "markdown" else None
+        if m:
+            heading = re.sub(r"[`*]", "", m[1]).strip()
+        elif cell.metadata.get("slideshow", {}).get("slide_type") == "subslide" and heading:
+            cell.metadata["running_title"] = heading
+    return nb
+
+
+def planned_minutes(nb):
+    """The minutes the speaker notes plan for the deck of `nb` (0 without notes)."""
+    return sum(c.metadata.get("speaker_notes", {}).get("minutes", 0) for c in nb.cells)
+
+
 def sha256(path):
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
@@ -123,7 +160,6 @@ def exporters():
     c.SlidesExporter.reveal_theme = "white"
     c.SlidesExporter.reveal_transition = "slide"
     c.SlidesExporter.reveal_number = "c/t"
-    c.SlidesExporter.reveal_scroll = True
     c.SlidesExporter.reveal_width = "1280"
     c.SlidesExporter.reveal_height = "720"
     # In [3]: prompts take a fifth of a slide's width and mean nothing to an audience.
@@ -169,7 +205,8 @@ def build(src, out, node_modules):
                 "page": f"{path.stem}.html",
                 "solutions_path": sol,
                 "solutions": f"{sol.stem}.html" if sol else None,
-                "slides": count_slides(nb),
+                "slides": count_slides(deck_copy(nb)),
+                "minutes": planned_minutes(nb),
             }
         )
     if not entries:
@@ -177,7 +214,7 @@ def build(src, out, node_modules):
 
     for i, e in enumerate(entries):
         resources = {"metadata": {"name": e["title"]}}
-        body, _ = slides_exporter.from_notebook_node(e["nb"], resources=dict(resources))
+        body, _ = slides_exporter.from_notebook_node(deck_copy(e["nb"]), resources=dict(resources))
         (out / e["deck"]).write_text(body, encoding="utf-8")
         sources[e["deck"]] = sources[e["page"]] = sha256(e["path"])
         nav = page_nav(entries, i)
@@ -201,7 +238,9 @@ def build(src, out, node_modules):
     for e in entries:
         title = re.sub(r"^(\d+)\. ", r"\1\\. ", e["title"])  # "1. Title" is no list
         e["title_html"] = Markup(re.sub(r"^<p>|</p>\s*$", "", markdown2html(title)))
-        e["goal_html"] = Markup(markdown2html(e["goal"]))
+        # a citation in the goal links the page's own References, from the index too
+        goal = markdown2html(e["goal"]).replace('href="#', f'href="{e["page"]}#')
+        e["goal_html"] = Markup(goal)
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, keep_trailing_newline=True
     )
