@@ -3,10 +3,12 @@
 Introduced in notebooks/00_why_regularize.ipynb.
 """
 
+import contextlib
 import functools
 import gzip
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 import urllib.request
@@ -20,18 +22,17 @@ from torchvision.transforms import functional as TF
 
 __all__ = ['FashionMNIST', 'fetch', 'load_tensors', 'raw_folder']
 
-# Official archives and their MD5s, as torchvision knows them.
-ARCHIVES = dict(torchvision.datasets.FashionMNIST.resources)
+REPO = Path(__file__).resolve().parents[1]
+ARCHIVES = [name for name, _ in torchvision.datasets.FashionMNIST.resources]  # official names
 MIRRORS = torchvision.datasets.FashionMNIST.mirrors
-# SHA-256 of the decompressed IDX files (data/README.md), the bytes the loader parses.
-IDX_SHA256 = {
-    'train-images-idx3-ubyte': 'c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888',
-    'train-labels-idx1-ubyte': 'bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9',
-    't10k-images-idx3-ubyte': '5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b',
-    't10k-labels-idx1-ubyte': '0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34',
-}
-TEXT_LABELS = ['t-shirt', 'trouser', 'pullover', 'dress', 'coat',
-               'sandal', 'shirt', 'sneaker', 'bag', 'ankle boot']
+
+
+@functools.cache
+def sha256_table():
+    """{file name: SHA-256} of the archives and their decompressed files, from data/README.md."""
+    rows = re.findall(r'^\| (\S+) \| \d+ \| [0-9a-f]{32} \| ([0-9a-f]{64}) \|$',
+                      (REPO / 'data' / 'README.md').read_text(), re.M)
+    return dict(rows)
 
 
 def raw_folder(root):
@@ -39,82 +40,82 @@ def raw_folder(root):
     return Path(root) / 'FashionMNIST' / 'raw'
 
 
-def _digest(path, algorithm):
+def _advice(root):
+    """How to put the files in place, in the words that fit where the user is."""
+    if Path(root).resolve() == REPO / 'data' and (REPO / 'Makefile').exists():
+        return f'Run `make data` in {REPO} to fetch and verify them.'
+    return (f'd2l_ext.fetch({str(root)!r}) fetches and verifies them (pass source=, a folder with '
+            'the four official .gz files, on a machine without internet).')
+
+
+def _digest(path):
     with open(path, 'rb') as f:
-        return hashlib.file_digest(f, algorithm).hexdigest()
+        return hashlib.file_digest(f, 'sha256').hexdigest()
 
 
-def _verify(path, algorithm, expected):
-    """Raise a clear error if `path` is missing or its checksum is not `expected`."""
-    if not path.exists():
-        raise FileNotFoundError(
-            f'Fashion-MNIST file {path} is missing: run `make data` (from the repository root) '
-            'to fetch and verify the dataset.')
-    got = _digest(path, algorithm)
+def _verify(path, name=None, origin=None, advice=''):
+    """Raise ValueError naming the file and the checksums unless `path` is the official `name`."""
+    name = name or path.name
+    got, expected = _digest(path), sha256_table()[name]
     if got != expected:
-        raise ValueError(
-            f'Fashion-MNIST file {path} is corrupted or truncated: {algorithm.upper()} is {got}, '
-            f'expected {expected}. Run `make data` to replace it.')
+        raise ValueError(f'{origin or path} is not the official Fashion-MNIST {name} (corrupted '
+                         f'or truncated?): SHA-256 is {got}, expected {expected}. {advice}'.strip())
 
 
-def _write_verified(path, write, algorithm, expected, origin):
-    """Call write(file) on a temporary sibling of `path`; rename it into place only if it verifies.
-
-    An interrupted or corrupted copy never takes the place of `path`.
-    """
+@contextlib.contextmanager
+def replaced_atomically(path):
+    """Yield a temporary sibling of `path`: it replaces `path` if the block completes, else goes."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.part')
+    os.close(fd)
     try:
-        with os.fdopen(fd, 'wb') as f:
-            write(f)
-        got = _digest(tmp, algorithm)
-        if got != expected:
-            raise ValueError(f'{origin} does not match the official {path.name}: '
-                             f'{algorithm.upper()} is {got}, expected {expected}.')
+        yield Path(tmp)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
 
 
-def _is_valid(path, algorithm, expected):
-    return path.exists() and _digest(path, algorithm) == expected
+def _write_verified(path, src, origin):
+    """Copy the file object `src` to `path` if its bytes verify: an interrupted copy leaves none."""
+    with replaced_atomically(path) as tmp:
+        with open(tmp, 'wb') as f:
+            shutil.copyfileobj(src, f)
+        _verify(tmp, path.name, origin)
 
 
-def _download(url, f):
-    with urllib.request.urlopen(url, timeout=60) as response:
-        shutil.copyfileobj(response, f)
+def _is_valid(path):
+    return path.exists() and _digest(path) == sha256_table()[path.name]
 
 
 def _fetch_archive(folder, name, source):
     """Put the archive `name` into `folder` from `source` (a folder) or the official mirrors."""
-    target, md5 = folder / name, ARCHIVES[name]
-    if _is_valid(target, 'md5', md5):
+    target = folder / name
+    if _is_valid(target):
         return 'verified'
     local = Path(source) / name if source else None
     if local and local.exists():
         with open(local, 'rb') as src:
-            _write_verified(target, lambda f: shutil.copyfileobj(src, f), 'md5', md5, local)
+            _write_verified(target, src, local)
         return f'copied from {local}'
     errors = []
     for url in (mirror + name for mirror in MIRRORS):
         try:
-            _write_verified(target, lambda f: _download(url, f), 'md5', md5, url)
+            with urllib.request.urlopen(url, timeout=60) as response:
+                _write_verified(target, response, url)
             return f'downloaded from {url}'
         except (OSError, ValueError) as error:  # try the next mirror
             errors.append(f'{url}: {error}')
     raise RuntimeError(f'could not fetch {name} ({"; ".join(errors)}). Put the four official '
-                       'Fashion-MNIST .gz files in a folder and run '
-                       '`make data FASHION_MNIST_SOURCE=that/folder`.')
+                       'Fashion-MNIST .gz files in a folder and pass it as source (in a clone of '
+                       'the course: `make data FASHION_MNIST_SOURCE=that/folder`).')
 
 
-def _extract(folder, name):
-    """Decompress `name`.gz into `name` unless a verified copy is already there."""
-    idx = folder / name.removesuffix('.gz')
-    expected = IDX_SHA256[idx.name]
-    if not _is_valid(idx, 'sha256', expected):
-        with gzip.open(folder / name, 'rb') as src:
-            _write_verified(idx, lambda f: shutil.copyfileobj(src, f), 'sha256', expected,
-                            folder / name)
+def _extract(archive):
+    """Decompress `archive` (a verified .gz) beside it, unless a verified copy is already there."""
+    idx = archive.with_suffix('')
+    if not _is_valid(idx):
+        with gzip.open(archive, 'rb') as src:
+            _write_verified(idx, src, archive)
 
 
 def fetch(root='data', source=None):
@@ -127,66 +128,78 @@ def fetch(root='data', source=None):
     folder.mkdir(parents=True, exist_ok=True)
     for name in ARCHIVES:
         how = _fetch_archive(folder, name, source)
-        _extract(folder, name)
-        print(f'{name}: {how}; MD5 and SHA-256 ok')
+        _extract(folder / name)
+        print(f'{name}: {how}; archive and decompressed file SHA-256 ok')
     return folder
 
 
 @functools.lru_cache(maxsize=4)
 def load_tensors(root, train):
-    """Verified uint8 images (N, 28, 28) and int64 labels (N,), parsed once per process."""
+    """Verified uint8 images (N, 28, 28) and int64 labels (N,), parsed once per process.
+
+    Reads what torchvision's FashionMNIST(root) reads: the decompressed IDX files, or where only
+    an official .gz archive is there, that archive, verified and decompressed beside it.
+    """
     folder, prefix = raw_folder(root), 'train' if train else 't10k'
-    images, labels = folder / f'{prefix}-images-idx3-ubyte', folder / f'{prefix}-labels-idx1-ubyte'
-    for path in (images, labels):
-        _verify(path, 'sha256', IDX_SHA256[path.name])
-    return read_image_file(str(images)), read_label_file(str(labels))
+    paths = [folder / f'{prefix}-images-idx3-ubyte', folder / f'{prefix}-labels-idx1-ubyte']
+    for path in paths:
+        archive = path.with_name(f'{path.name}.gz')
+        if not path.exists() and archive.exists():
+            _verify(archive, advice=_advice(root))
+            _extract(archive)
+        if not path.exists():
+            raise FileNotFoundError(f'Fashion-MNIST file {path} is missing. {_advice(root)}')
+        _verify(path, advice=_advice(root))
+    return read_image_file(str(paths[0])), read_label_file(str(paths[1]))
 
 
-class FashionMNIST(d2l.DataModule):
-    """Drop-in for d2l.FashionMNIST that keeps the whole dataset in tensors.
+class _Scaled(torch.utils.data.Dataset):
+    """uint8 images and their labels; indexing returns the images as float32 in [0, 1]."""
+    def __init__(self, images, labels):
+        self.images, self.labels = images, labels
 
-    Batches equal d2l's (float32 in [0, 1], shape (B, 1, H, W), int64 labels), but they are cut
-    from a pre-loaded tensor instead of decoded image by image through PIL by worker processes.
+    def __len__(self):
+        return len(self.labels)
+
+    def __getitem__(self, index):  # a list of indices: a whole batch in one indexing call
+        return self.images[index].float() / 255, self.labels[index]
+
+    @property
+    def tensors(self):
+        """(images as float32, labels): what a TensorDataset holds, made on each access."""
+        return self[:]
+
+
+class FashionMNIST(d2l.FashionMNIST):
+    """d2l.FashionMNIST from tensors in memory: the same batches, without PIL or worker processes.
+
+    Batches equal d2l's (float32 in [0, 1], shape (B, 1, H, W), int64 labels). Images are kept as
+    uint8, shared by the instances of one root, and scaled batch by batch. Labels, `text_labels`
+    and `visualize` are d2l's.
     """
     def __init__(self, batch_size=64, resize=(28, 28), root='../data', num_train=None):
-        super().__init__(root=root, num_workers=0)
+        # d2l.FashionMNIST.__init__ would decode every image through PIL: skip to DataModule's.
+        d2l.DataModule.__init__(self, root=root, num_workers=0)
         self.save_hyperparameters()
         self.train = self._dataset(train=True, num=num_train)
         self.val = self._dataset(train=False)
 
     def _dataset(self, train, num=None):
         images, labels = load_tensors(str(Path(self.root).resolve()), train)
-        images, labels = images[:num], labels[:num]
-        X = images.unsqueeze(1)  # (N, 1, 28, 28), uint8
+        X = images[:num].unsqueeze(1)  # (N, 1, 28, 28), uint8
         if tuple(self.resize) != tuple(X.shape[-2:]):
             X = TF.resize(X, list(self.resize), antialias=True)
-        return torch.utils.data.TensorDataset(X.float() / 255, labels)
-
-    def text_labels(self, indices):
-        """Return text labels."""
-        return [TEXT_LABELS[int(i)] for i in indices]
+        return _Scaled(X, labels[:num])
 
     def get_dataloader(self, train):
         # Each sampled item is a whole list of indices, so a batch is one tensor-indexing call.
         data = self.train if train else self.val
         sampler = torch.utils.data.RandomSampler if train else torch.utils.data.SequentialSampler
-        order = sampler(data)
-        batches = torch.utils.data.BatchSampler(order, self.batch_size, drop_last=False)
+        batches = torch.utils.data.BatchSampler(sampler(data), self.batch_size, drop_last=False)
         return torch.utils.data.DataLoader(data, batch_size=None, sampler=batches)
-
-    def visualize(self, batch, nrows=1, ncols=8, labels=[]):
-        """Show images of a batch with their labels."""
-        X, y = batch
-        if not labels:
-            labels = self.text_labels(y)
-        d2l.show_images(X.squeeze(1), nrows, ncols, titles=labels)
 
 
 def main():
     """`make data`: fetch Fashion-MNIST into ./data from $FASHION_MNIST_SOURCE or the mirrors."""
     folder = fetch('data', os.environ.get('FASHION_MNIST_SOURCE') or None)
     print(f'Fashion-MNIST ready in {folder}')
-
-
-if __name__ == '__main__':
-    main()
