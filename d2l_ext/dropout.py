@@ -8,11 +8,14 @@ import numbers
 import torch
 from torch import nn
 
-__all__ = ['check_dropout_p', 'dropout_layer', 'Dropout']
+__all__ = ['check_dropout_p', 'check_floating', 'dropout_layer', 'Dropout']
 
 
-def check_dropout_p(dropout):
-    """Return `dropout` as a float, or raise ValueError unless it is a real number in [0, 1]."""
+def check_dropout_p(dropout, allow_one=True):
+    """Return `dropout` as a float, or raise ValueError unless it is a real number in [0, 1].
+
+    allow_one=False rejects 1 too, for layers whose 1/(1 - p) rescaling must stay finite.
+    """
     # bool is an int in Python; `dropout=True` is a slip, not a probability.
     if isinstance(dropout, bool) or not isinstance(dropout, numbers.Real):
         raise ValueError(f'dropout probability must be a real number in [0, 1], got '
@@ -20,15 +23,23 @@ def check_dropout_p(dropout):
     p = float(dropout)
     if not 0.0 <= p <= 1.0:  # also rejects nan
         raise ValueError(f'dropout probability has to be between 0 and 1, but got {dropout}')
+    if p == 1 and not allow_one:
+        raise ValueError('dropout probability has to be below 1 here (p = 1 drops everything and '
+                         f'the 1/(1 - p) rescaling divides by zero), but got {dropout}')
     return p
+
+
+def check_floating(X):
+    """Raise TypeError unless X is a floating-point tensor (dropout rescales it by 1/(1 - p))."""
+    if not isinstance(X, torch.Tensor) or not X.is_floating_point():
+        got = X.dtype if isinstance(X, torch.Tensor) else type(X).__name__
+        raise TypeError(f'dropout needs a floating-point tensor, got {got}; e.g. X.float()')
 
 
 def dropout_layer(X, dropout, *, inplace=False):
     """Zero each entry of X with probability `dropout` and scale the rest by 1/(1 - dropout)."""
     p = check_dropout_p(dropout)
-    if not isinstance(X, torch.Tensor) or not X.is_floating_point():
-        got = X.dtype if isinstance(X, torch.Tensor) else type(X).__name__
-        raise TypeError(f'dropout needs a floating-point tensor, got {got}; e.g. X.float()')
+    check_floating(X)
     if p == 0 or X.numel() == 0:
         return X
     if p == 1:  # multiply rather than zeros_like, so gradients (all zero) still flow back

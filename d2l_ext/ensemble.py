@@ -8,19 +8,13 @@ import contextlib
 import torch
 from torch import nn
 
+from .dropout import check_dropout_p
+
 __all__ = ['MAX_UNITS', 'all_masks', 'mask_probs', 'masked_outputs', 'arithmetic_mean',
            'geometric_mean', 'dropout_active', 'mc_predict', 'predictive_entropy', 'auroc']
 
 # 2**20 masks is already a million subnetworks; beyond that, enumerating is the wrong tool.
 MAX_UNITS = 20
-
-
-def _check_dropout(dropout):
-    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)):
-        raise TypeError(f'dropout must be a number in [0, 1), got {type(dropout).__name__}')
-    if not 0 <= dropout < 1:
-        raise ValueError(f'dropout must be in [0, 1), got {dropout}: with dropout=1 every '
-                         'subnetwork is empty and the 1/(1-p) rescaling is undefined')
 
 
 def all_masks(n, dtype=torch.float32):
@@ -36,7 +30,7 @@ def all_masks(n, dtype=torch.float32):
 
 def mask_probs(masks, dropout):
     """Probability of each row of `masks` when each unit is dropped independently w.p. `dropout`."""
-    _check_dropout(dropout)
+    check_dropout_p(dropout, allow_one=False)
     if masks.dim() != 2:
         raise ValueError(f'masks must have shape (num_masks, n), got {tuple(masks.shape)}')
     kept = masks.double().sum(dim=1)
@@ -48,7 +42,7 @@ def masked_outputs(head, H, masks, dropout, chunk=256):
 
     H: (batch_size, n) activations; masks: (num_masks, n); chunks of masks bound the memory.
     """
-    _check_dropout(dropout)
+    check_dropout_p(dropout, allow_one=False)
     if H.shape[-1] != masks.shape[-1]:
         raise ValueError(f'H has {H.shape[-1]} units but the masks have {masks.shape[-1]}')
     scaled = masks.to(H.dtype) / (1 - dropout)
@@ -57,13 +51,13 @@ def masked_outputs(head, H, masks, dropout, chunk=256):
 
 def _weights(weights, num, like):
     if weights is None:
-        return torch.full((num,), 1 / num, dtype=like.dtype)
+        return torch.full((num,), 1 / num, dtype=like.dtype, device=like.device)
     if weights.shape != (num,):
         raise ValueError(f'weights must have shape ({num},), one per member, '
                          f'got {tuple(weights.shape)}')
     if (weights < 0).any() or weights.sum() <= 0:
         raise ValueError('weights must be non-negative with a positive sum')
-    return (weights / weights.sum()).to(like.dtype)
+    return (weights / weights.sum()).to(like.device, like.dtype)
 
 
 def arithmetic_mean(logits, weights=None):

@@ -9,12 +9,14 @@ from a lane shared by 8 elements and decide alone unless they tie with the thres
 which halves the work; fast_dropout.c explains the layout. Each call draws a fresh
 seed from torch's default generator, so `torch.manual_seed` makes it repeatable. The backward pass
 regenerates the mask from the seed instead of storing it: 0 bytes per element are saved for
-backward, against 1 (`F.dropout`'s bool mask) or 4 (a float mask) otherwise.
+backward, against 4 for `F.dropout` and `dropout_layer` on the CPU (a float32 mask, as
+`saved_bytes` measures) and 1 for a bool mask.
 
-On the CPU, for float32 and float64, a small C kernel (d2l_ext/fast_dropout.c, compiled once with
-the system's C compiler and cached, see `build`) does the work; everywhere else (GPUs, the meta
-device, float16/bfloat16, or no C compiler) the same bits are computed with torch ops, slower but
-device-agnostic, so a seed gives the same mask on every device.
+It is fast on the CPU only: there, for float32 and float64, a small C kernel
+(d2l_ext/fast_dropout.c, compiled once with the system's C compiler and cached, see `build`) does
+the work. Everywhere else (GPUs, the meta device, float16/bfloat16, no C compiler) the same bits
+come from a dozen torch ops per element, slower than `F.dropout` (on a GPU too): use it there to
+reproduce a CPU mask on another device, not for speed. `backend='torch'` forces that version.
 """
 
 import ctypes
@@ -22,17 +24,17 @@ import hashlib
 import os
 import platform
 import subprocess
-import tempfile
 import warnings
 from functools import cache
 from pathlib import Path
 
 import torch
 
-from .dropout import Dropout, check_dropout_p
+from .data import replaced_atomically
+from .dropout import Dropout, check_dropout_p, check_floating
 
 __all__ = ['fast_dropout_layer', 'FastDropout', 'philox4x32_10', 'keep_mask', 'build',
-           'native_available', 'saved_bytes', 'BLOCK']
+           'native_available', 'saved_bytes', 'BLOCK', 'BACKENDS']
 
 BLOCK = 2048  # elements per block of the mask layout (must match fast_dropout.c)
 _CALLS = BLOCK // 8  # Philox calls per block: 4 words of two 16-bit lanes each
@@ -42,6 +44,7 @@ _U32 = 0xFFFFFFFF
 _SOURCE = Path(__file__).with_suffix('.c')
 _CFLAGS = ['-O3', '-std=gnu11', '-shared', '-fPIC', '-pthread']
 _MIN_PER_THREAD = 1 << 16  # below this many elements per thread, threads cost more than they save
+BACKENDS = ('auto', 'torch')  # auto: the C kernel where it applies; torch: torch ops everywhere
 
 
 # --- the generator, in torch ops ------------------------------------------------------------------
@@ -120,16 +123,10 @@ def build(verbose=False):
         return path
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        # Compile to a temporary name, then rename: concurrent first uses never see half a file.
-        fd, tmp = tempfile.mkstemp(suffix='.so', dir=path.parent)
-        os.close(fd)
-        try:
-            subprocess.run([cc, *_CFLAGS, '-o', tmp, str(_SOURCE)], check=True,
+        # Concurrent first uses never see half a file.
+        with replaced_atomically(path) as tmp:
+            subprocess.run([cc, *_CFLAGS, '-o', str(tmp), str(_SOURCE)], check=True,
                            capture_output=True, text=True)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
     except (OSError, subprocess.CalledProcessError) as e:
         detail = getattr(e, 'stderr', '') or str(e)
         warnings.warn(f'd2l_ext.fast_dropout: could not compile {_SOURCE.name} with {cc!r} '
@@ -143,8 +140,6 @@ def build(verbose=False):
 
 @cache
 def _lib():
-    if os.environ.get('D2L_EXT_NO_NATIVE'):
-        return None
     path = build()
     if path is None:
         return None
@@ -162,9 +157,9 @@ def native_available():
 
 # --- dropout --------------------------------------------------------------------------------------
 
-def _apply(X, seed, threshold, scale, out):
+def _apply(X, seed, threshold, scale, out, backend):
     """out = X * (word >= threshold ? scale : 0), elementwise in X's logical (row-major) order."""
-    lib = _lib()
+    lib = _lib() if backend == 'auto' else None
     if lib is not None and X.device.type == 'cpu' and X.dtype in (torch.float32, torch.float64):
         src = X.contiguous()
         dst = out if out.is_contiguous() else torch.empty_like(src)
@@ -188,30 +183,34 @@ class _FastDropoutFunction(torch.autograd.Function):
     """Dropout as a fixed linear map: backward applies the same mask, regenerated from the seed."""
 
     @staticmethod
-    def forward(ctx, X, seed, threshold, scale, inplace):
-        ctx.params = seed, threshold, scale  # three numbers: nothing per element is saved
+    def forward(ctx, X, seed, threshold, scale, inplace, backend):
+        ctx.params = seed, threshold, scale, False, backend  # for backward; no tensor is saved
         if inplace:
             ctx.mark_dirty(X)
-            return _apply(X, seed, threshold, scale, out=X)
-        return _apply(X, seed, threshold, scale, out=torch.empty_like(X))
+            return _apply(X, seed, threshold, scale, X, backend)
+        return _apply(X, seed, threshold, scale, torch.empty_like(X), backend)
 
     @staticmethod
     def backward(ctx, grad):
         # Through .apply again, so that the backward pass is differentiable too (double backward).
-        return _FastDropoutFunction.apply(grad, *ctx.params, False), None, None, None, None
+        return _FastDropoutFunction.apply(grad, *ctx.params), *[None] * 5
 
 
-def fast_dropout_layer(X, dropout, *, inplace=False, seed=None):
+def _check_backend(backend):
+    if backend not in BACKENDS:
+        raise ValueError(f'backend must be one of {BACKENDS}, got {backend!r}')
+    return backend
+
+
+def fast_dropout_layer(X, dropout, *, inplace=False, seed=None, backend='auto'):
     """`dropout_layer(X, dropout)` with a counter-based mask that backward regenerates.
 
     `seed` (an int) fixes the mask; by default each call draws one from torch's default generator.
+    `backend` is one of BACKENDS: 'torch' skips the C kernel (the same bits, slower).
     """
     p = check_dropout_p(dropout)
-    if not isinstance(X, torch.Tensor):
-        raise TypeError(f'dropout expects a torch.Tensor, got {type(X).__name__}')
-    if not X.is_floating_point():
-        raise TypeError(f'dropout needs a floating-point tensor (it rescales by 1/(1-p)), got '
-                        f'dtype {X.dtype}; convert it first, e.g. X.float()')
+    check_floating(X)
+    _check_backend(backend)
     if p == 0 or X.numel() == 0:
         return X
     if seed is None:
@@ -219,19 +218,22 @@ def fast_dropout_layer(X, dropout, *, inplace=False, seed=None):
     seed %= 2 ** 64
     # p = 1: keep every word (threshold 0) but scale by 0, so gradients (all zero) still flow.
     threshold, scale = (_threshold(p), 1.0 / (1.0 - p)) if p < 1 else (0, 0.0)
-    return _FastDropoutFunction.apply(X, seed, threshold, scale, inplace)
+    return _FastDropoutFunction.apply(X, seed, threshold, scale, inplace, backend)
 
 
 class FastDropout(Dropout):
-    """Drop-in for `torch.nn.Dropout` (and `d2l_ext.Dropout`) that uses `fast_dropout_layer`."""
+    """Drop-in for `nn.Dropout` that uses `fast_dropout_layer`: fast on the CPU only (see above)."""
+    def __init__(self, p=0.5, inplace=False, backend='auto'):
+        super().__init__(p, inplace)
+        self.backend = _check_backend(backend)
 
     def forward(self, X):
         if not self.training:
             return X
-        return fast_dropout_layer(X, self.p, inplace=self.inplace)
+        return fast_dropout_layer(X, self.p, inplace=self.inplace, backend=self.backend)
 
-    def _get_name(self):
-        return 'Dropout'  # the repr of nn.Dropout, as for d2l_ext.Dropout
+    def extra_repr(self):
+        return f'{super().extra_repr()}, backend={self.backend!r}'
 
 
 def saved_bytes(fn, *args):

@@ -9,17 +9,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .dropout import check_dropout_p, dropout_layer
+from .dropout import check_dropout_p, check_floating, dropout_layer
 
 __all__ = ['DropConnectLinear', 'GaussianDropout', 'eval_nondeterminism']
-
-
-def _check_p_below_one(p, name):
-    p = check_dropout_p(p)
-    if p == 1:
-        raise ValueError(f'{name} needs p < 1 (p=1 would drop everything, and the 1/(1-p) '
-                         'rescaling divides by zero); pass e.g. p=0.5')
-    return p
 
 
 class DropConnectLinear(nn.Linear):
@@ -32,7 +24,7 @@ class DropConnectLinear(nn.Linear):
     """
     def __init__(self, in_features, out_features, p=0.5, bias=True):
         super().__init__(in_features, out_features, bias=bias)
-        self.p = _check_p_below_one(p, 'DropConnectLinear')
+        self.p = check_dropout_p(p, allow_one=False)
 
     def forward(self, X):
         weight = self.weight
@@ -52,14 +44,13 @@ class GaussianDropout(nn.Module):
     """
     def __init__(self, p=0.5):
         super().__init__()
-        self.p = _check_p_below_one(p, 'GaussianDropout')
+        self.p = check_dropout_p(p, allow_one=False)
 
     def forward(self, X):
+        if self.training:
+            check_floating(X)  # also at p = 0, as dropout_layer does
         if not self.training or self.p == 0:
             return X
-        if not X.is_floating_point():
-            raise TypeError(f'GaussianDropout needs a floating-point tensor, got dtype {X.dtype}; '
-                            'convert it first, e.g. X.float()')
         std = math.sqrt(self.p / (1 - self.p))
         return X * (1 + std * torch.randn_like(X))
 

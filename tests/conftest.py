@@ -1,4 +1,4 @@
-"""Shared pytest fixtures.
+"""Shared pytest fixtures, and a clean machine around every test.
 
 Dropout implementations under test
 ----------------------------------
@@ -20,9 +20,10 @@ An entry is `DropoutImpl(name, fn, module)` with
   p that is not a real number in [0, 1] (nan, a string, None, a bool) raises ValueError; a
   non-floating-point X (integers, bool) raises TypeError whose message says so.
 - `module(p=0.5, inplace=False) -> nn.Module`: a drop-in for `torch.nn.Dropout`: validates p in its
-  constructor (ValueError), has the same repr (`Dropout(p=0.5, inplace=False)`), no parameters or
-  buffers, is the identity in `eval()`, behaves as `fn` in `train()`, and with `inplace=True`
-  writes into X and returns it.
+  constructor (ValueError), has nn.Dropout's repr under its own class name (settings of its own may
+  follow: `FastDropout(p=0.5, inplace=False, backend='auto')`), no parameters or buffers, is the
+  identity in `eval()`, behaves as `fn` in `train()`, and with `inplace=True` writes into X and
+  returns it.
 
 `TORCH_DROPOUT` is PyTorch's own dropout in the same shape; the fixture `dropout_or_torch` adds it
 to the list for the tests it passes too (statistics, dtypes, layouts, gradients), which shows that
@@ -30,16 +31,38 @@ those tests ask for what PyTorch delivers.
 
 Every test starts from `torch.manual_seed(0)` (fixture `_seed`), so the statistical tests are
 deterministic; their thresholds (|z| < 5 on about 10^6 draws) still catch a real bias.
+
+The machine is left as it was found
+-----------------------------------
+`d2l_ext.setup` changes process-wide settings (torch's thread count, matplotlib's rcParams,
+SOURCE_DATE_EPOCH): the fixture `_restore_process_state` puts them back after each test. The fast
+dropout kernel is compiled into a temporary cache for the session, never into `~/.cache`.
+
+Tiny problems for training tests
+--------------------------------
+`Blobs` (a d2l.DataModule of two Gaussian blobs) and `BlobNet` (a d2l.Classifier with a dropout
+layer) learn in a few epochs; the fixtures `blobs` and `blob_net` hand out the classes.
 """
 
+import os
+import tempfile
 from typing import Callable, NamedTuple
 
+import matplotlib
 import pytest
 import torch
+from d2l import torch as d2l
 from torch import nn
 from torch.nn import functional as F
 
-import d2l_ext
+_KERNEL_CACHE = tempfile.TemporaryDirectory(prefix='d2l_ext-test-cache-')
+os.environ['D2L_EXT_CACHE'] = _KERNEL_CACHE.name  # before d2l_ext compiles anything
+
+import d2l_ext  # noqa: E402
+
+
+def pytest_unconfigure(config):
+    _KERNEL_CACHE.cleanup()
 
 
 class DropoutImpl(NamedTuple):
@@ -64,6 +87,48 @@ TORCH_DROPOUT = DropoutImpl('torch', lambda X, p, training: F.dropout(X, p, trai
 @pytest.fixture(autouse=True)
 def _seed():
     torch.manual_seed(0)
+
+
+@pytest.fixture(autouse=True)
+def _restore_process_state(monkeypatch):
+    """Undo what d2l_ext.setup changes for the whole process."""
+    threads = torch.get_num_threads()
+    monkeypatch.delenv('SOURCE_DATE_EPOCH', raising=False)  # restored at teardown
+    with matplotlib.rc_context():
+        yield
+    torch.set_num_threads(threads)
+
+
+class Blobs(d2l.DataModule):
+    """Two Gaussian blobs in `num_inputs` dimensions: `n` points, half for training."""
+    def __init__(self, n=512, num_inputs=2, batch_size=64):
+        super().__init__()
+        self.save_hyperparameters()
+        gen = torch.Generator().manual_seed(0)
+        y = torch.randint(0, 2, (n,), generator=gen)
+        X = torch.randn(n, num_inputs, generator=gen) + 2.0 * y[:, None]
+        self.train, self.val = (X[: n // 2], y[: n // 2]), (X[n // 2:], y[n // 2:])
+
+    def get_dataloader(self, train):
+        return self.get_tensorloader(self.train if train else self.val, train)
+
+
+class BlobNet(d2l.Classifier):
+    def __init__(self, dropout=0.2, lr=0.5, num_inputs=2):
+        super().__init__()
+        self.save_hyperparameters()
+        self.net = nn.Sequential(nn.Linear(num_inputs, 16), nn.ReLU(), nn.Dropout(dropout),
+                                 nn.Linear(16, 2))
+
+
+@pytest.fixture(scope='session')
+def blobs():
+    return Blobs
+
+
+@pytest.fixture(scope='session')
+def blob_net():
+    return BlobNet
 
 
 @pytest.fixture(params=DROPOUT_IMPLS, ids=lambda impl: impl.name)

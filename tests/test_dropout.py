@@ -4,7 +4,11 @@ The contract the fixtures `dropout_impl` and `dropout_or_torch` check is in test
 Statistical tests draw at least 2**20 entries from a fixed seed and require |z| < Z_MAX.
 """
 
+import json
 import math
+import numbers
+import re
+from pathlib import Path
 
 import pytest
 import torch
@@ -198,7 +202,8 @@ def test_eval_mode_is_the_identity(dropout_or_torch):
 @pytest.mark.parametrize('kwargs', [{}, {'p': 0.1}, {'p': 0.2, 'inplace': True}, {'p': 1}])
 def test_module_looks_like_nn_dropout(dropout_or_torch, kwargs):
     layer = dropout_or_torch.module(**kwargs)
-    assert repr(layer) == repr(nn.Dropout(**kwargs))
+    fields = repr(nn.Dropout(**kwargs)).removeprefix('Dropout(').removesuffix(')')
+    assert re.fullmatch(rf'{type(layer).__name__}\({re.escape(fields)}(, .+)?\)', repr(layer))
     assert list(layer.parameters()) == [] and layer.state_dict() == {}
 
 
@@ -278,3 +283,100 @@ def test_module_validates_p_again_on_each_call():
     layer.p = 2.0
     with pytest.raises(ValueError):
         layer(torch.ones(3))
+
+
+# --- one validator for p, one for X: the same errors from every layer -----------------------------
+
+P_TAKERS = {  # how each public layer or function is handed a dropout probability
+    'dropout_layer': lambda p: d2l_ext.dropout_layer(torch.ones(3), p),
+    'Dropout': d2l_ext.Dropout,
+    'fast_dropout_layer': lambda p: d2l_ext.fast_dropout_layer(torch.ones(3), p),
+    'FastDropout': d2l_ext.FastDropout,
+}
+BELOW_ONE = {  # those whose 1/(1 - p) rescaling must stay finite: p = 1 is rejected too
+    'GaussianDropout': d2l_ext.GaussianDropout,
+    'DropConnectLinear': lambda p: d2l_ext.DropConnectLinear(2, 2, p),
+    'mask_probs': lambda p: d2l_ext.mask_probs(d2l_ext.all_masks(2), p),
+    'masked_outputs': lambda p: d2l_ext.masked_outputs(nn.Identity(), torch.ones(1, 2),
+                                                       d2l_ext.all_masks(2), p),
+}
+
+
+def _error(fn, *args):
+    with pytest.raises(Exception) as info:
+        fn(*args)
+    return type(info.value), str(info.value)
+
+
+@pytest.mark.parametrize('name', list(P_TAKERS) + list(BELOW_ONE))
+@pytest.mark.parametrize('p', BAD_PS, ids=repr)
+def test_every_layer_rejects_a_bad_p_with_the_same_error(name, p):
+    take = {**P_TAKERS, **BELOW_ONE}[name]
+    assert _error(take, p) == _error(d2l_ext.check_dropout_p, p)
+
+
+@pytest.mark.parametrize('name', BELOW_ONE)
+@pytest.mark.parametrize('p', [1, 1.0])
+def test_layers_that_rescale_by_1_over_1_minus_p_reject_p_1_with_the_same_error(name, p):
+    assert _error(BELOW_ONE[name], p) == _error(d2l_ext.check_dropout_p, p, False)
+    assert 'below 1' in _error(BELOW_ONE[name], p)[1]
+
+
+X_TAKERS = {  # how each layer or function that draws a mask is handed X (training mode, p=0.5)
+    'dropout_layer': lambda X: d2l_ext.dropout_layer(X, 0.5),
+    'Dropout': lambda X: d2l_ext.Dropout(0.5)(X),
+    'fast_dropout_layer': lambda X: d2l_ext.fast_dropout_layer(X, 0.5),
+    'FastDropout': lambda X: d2l_ext.FastDropout(0.5)(X),
+    'GaussianDropout': lambda X: d2l_ext.GaussianDropout(0.5)(X),
+    'GaussianDropout(0)': lambda X: d2l_ext.GaussianDropout(0)(X),  # checked before the shortcut
+}
+
+
+@pytest.mark.parametrize('name', X_TAKERS)
+@pytest.mark.parametrize('X', [torch.arange(4), torch.ones(2, dtype=torch.bool), [1.0, 2.0]],
+                         ids=['int64', 'bool', 'list'])
+def test_every_layer_rejects_a_non_float_input_with_the_same_error(name, X):
+    assert _error(X_TAKERS[name], X) == _error(d2l_ext.check_floating, X)
+    assert _error(X_TAKERS[name], X)[0] is TypeError
+
+
+# --- the notebook that derives dropout_layer and the package agree --------------------------------
+
+NOTEBOOK_03 = Path(__file__).resolve().parents[1] / 'notebooks' / '03_dropout_from_scratch.ipynb'
+
+
+@pytest.fixture(scope='module')
+def notebook_03():
+    """The functions notebook 03 defines in its code cells (the package's derivation)."""
+    cells = json.loads(NOTEBOOK_03.read_text())['cells']
+    namespace = {'torch': torch, 'numbers': numbers, 'nn': nn}
+    for name in ('check_dropout_p', 'dropout_layer'):
+        (source,) = [''.join(c['source']) for c in cells if c['cell_type'] == 'code'
+                     and re.search(rf'^def {name}\(', ''.join(c['source']), re.M)]
+        exec(source, namespace)
+    return namespace
+
+
+@pytest.mark.parametrize('call', [
+    (torch.arange(16.).reshape(2, 8), 0.5), (torch.randn(300, dtype=torch.float64), 0.3),
+    (torch.randn(300, dtype=torch.bfloat16), 0.3), (torch.randn(4, 6).t(), 0.2),
+    (torch.randn(5), 0), (torch.randn(5), 1), (torch.empty(0), 0.5),
+    (torch.ones(2, 8, device='meta'), 0.5), (torch.ones(5), 0.5, True),
+    (torch.ones(3), 1.5), (torch.ones(3), float('nan')), (torch.ones(3), '0.5'),
+    (torch.ones(3), True), (torch.arange(16), 0.5), ([1.0], 0.5),
+], ids=lambda call: ', '.join(f'{a.dtype} {tuple(a.shape)}' if isinstance(a, torch.Tensor)
+                              else repr(a) for a in call))
+def test_notebook_03_dropout_layer_is_the_shipped_one(notebook_03, call):
+    """Same outputs from the same seed, same errors: the notebook's cell and d2l_ext agree."""
+    X, p, *inplace = call
+    results = []
+    for fn in (notebook_03['dropout_layer'], d2l_ext.dropout_layer):
+        torch.manual_seed(1)
+        arg = X.clone() if isinstance(X, torch.Tensor) else X
+        try:
+            out = fn(arg, p, inplace=bool(inplace))
+            values = None if out.device.type == 'meta' else out.tolist()  # meta holds none
+            results.append((out.dtype, out.device, out.shape, out.stride(), out is arg, values))
+        except (TypeError, ValueError) as error:
+            results.append((type(error), str(error)))
+    assert results[0] == results[1]

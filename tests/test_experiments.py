@@ -1,11 +1,10 @@
 """Unit tests of d2l_ext.experiments on a tiny synthetic problem (a second or two on CPU)."""
 
+import functools
+
 import numpy as np
 import pytest
-import torch
-from d2l import torch as d2l
 from matplotlib import pyplot as plt
-from torch import nn
 
 from d2l_ext import experiments
 from d2l_ext.experiments import (
@@ -19,35 +18,19 @@ from d2l_ext.experiments import (
 )
 
 
-class TinyData(d2l.DataModule):
-    """Two Gaussian blobs in 4 dimensions: 64 training and 32 validation points."""
-    def __init__(self, batch_size=16):
-        super().__init__()
-        self.save_hyperparameters()
-        g = torch.Generator().manual_seed(123)
-        y = torch.arange(96) % 2
-        X = torch.randn(96, 4, generator=g) + y[:, None] * 1.5
-        self.train, self.val = (X[:64], y[:64]), (X[64:], y[64:])
-
-    def get_dataloader(self, train):
-        X, y = self.train if train else self.val
-        return self.get_tensorloader((X, y), train)
-
-
-class TinyNet(d2l.Classifier):
-    def __init__(self, dropout=0.0, lr=0.1):
-        super().__init__()
-        self.save_hyperparameters()
-        self.net = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Dropout(dropout), nn.Linear(16, 2))
+@pytest.fixture(scope='module')
+def data(blobs):
+    return blobs(n=96, num_inputs=4, batch_size=16)
 
 
 @pytest.fixture(scope='module')
-def data():
-    return TinyData()
+def net(blob_net):
+    """make_model for run_seeds: a fresh BlobNet with 4 inputs (dropout=0.2 unless given)."""
+    return functools.partial(blob_net, num_inputs=4, lr=0.1)
 
 
-def test_one_history_per_seed(data):
-    histories = run_seeds(TinyNet, data, seeds=[3, 4], max_epochs=3, progress=False)
+def test_one_history_per_seed(data, net):
+    histories = run_seeds(net, data, seeds=[3, 4], max_epochs=3, progress=False)
     assert [h['seed'] for h in histories] == [3, 4]
     for h in histories:
         assert h['epoch'] == [1, 2, 3]
@@ -55,24 +38,24 @@ def test_one_history_per_seed(data):
         assert len(h['val_acc']) == 3 and all(0 <= a <= 1 for a in h['val_acc'])
 
 
-def test_same_seed_same_run_other_seed_other_run(data):
-    make = lambda: TinyNet(dropout=0.5)
+def test_same_seed_same_run_other_seed_other_run(data, net):
+    make = lambda: net(dropout=0.5)
     a, b, c = run_seeds(make, data, seeds=[7, 7, 8], max_epochs=2, progress=False)
     assert a['train_loss'] == b['train_loss'] and a['val_loss'] == b['val_loss']
     assert a['train_loss'] != c['train_loss']
 
 
-def test_make_data_may_be_a_callable(data):
+def test_make_data_may_be_a_callable(data, net):
     calls = []
     def make_data():
         calls.append(1)
-        return TinyData()
-    run_seeds(TinyNet, make_data, seeds=[0, 1], max_epochs=1, progress=False)
+        return data
+    run_seeds(net, make_data, seeds=[0, 1], max_epochs=1, progress=False)
     assert len(calls) == 2
 
 
-def test_eval_train_records_dropout_free_training_loss(data):
-    (h,) = run_seeds(lambda: TinyNet(dropout=0.9), data, seeds=[0], max_epochs=2,
+def test_eval_train_records_dropout_free_training_loss(data, net):
+    (h,) = run_seeds(lambda: net(dropout=0.9), data, seeds=[0], max_epochs=2,
                      eval_train=True, progress=False)
     assert len(h['train_eval_loss']) == 2 and len(h['train_acc']) == 2
     # Training-mode loss with 90% of the hidden units dropped is not the eval-mode loss.
@@ -97,8 +80,8 @@ def test_loss_gap_needs_the_recorded_key():
     (dict(max_epochs=0), ValueError),
     (dict(eval_train='last'), ValueError),
 ])
-def test_bad_arguments_raise(data, kwargs, error):
-    args = dict(make_model=TinyNet, make_data=data, seeds=[0], max_epochs=1, progress=False)
+def test_bad_arguments_raise(data, kwargs, error, net):
+    args = dict(make_model=net, make_data=data, seeds=[0], max_epochs=1, progress=False)
     with pytest.raises(error):
         run_seeds(**{**args, **kwargs})
 
@@ -140,16 +123,16 @@ def test_module_exports():
                                         'summary_table', 'paired_difference', 'plot_seed_curves'}
 
 
-def test_eval_train_final_evaluates_the_last_epoch_only(data):
-    (h,) = run_seeds(TinyNet, data, seeds=[0], max_epochs=3, eval_train='final', progress=False)
+def test_eval_train_final_evaluates_the_last_epoch_only(data, net):
+    (h,) = run_seeds(net, data, seeds=[0], max_epochs=3, eval_train='final', progress=False)
     assert np.isnan(h['train_eval_loss'][:2]).all() and np.isnan(h['train_acc'][:2]).all()
-    (full,) = run_seeds(TinyNet, data, seeds=[0], max_epochs=3, eval_train=True, progress=False)
+    (full,) = run_seeds(net, data, seeds=[0], max_epochs=3, eval_train=True, progress=False)
     assert h['train_eval_loss'][-1] == pytest.approx(full['train_eval_loss'][-1])
     assert final_metrics(h)['gap_eval'] == pytest.approx(final_metrics(full)['gap_eval'])
 
 
-def test_eval_train_does_not_change_the_training_run(data):
-    make = lambda: TinyNet(dropout=0.5)
+def test_eval_train_does_not_change_the_training_run(data, net):
+    make = lambda: net(dropout=0.5)
     (plain,) = run_seeds(make, data, seeds=[0], max_epochs=3, progress=False)
     (recorded,) = run_seeds(make, data, seeds=[0], max_epochs=3, eval_train=True, progress=False)
     assert plain['train_loss'] == recorded['train_loss']

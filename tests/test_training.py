@@ -4,41 +4,21 @@ import math
 
 import pytest
 import torch
-from d2l import torch as d2l
-from torch import nn
 
 import d2l_ext
 
 
-class Blobs(d2l.DataModule):
-    """Two Gaussian blobs in 2-D: learnable in a few epochs."""
-    def __init__(self, n=512, batch_size=64):
-        super().__init__()
-        self.save_hyperparameters()
-        gen = torch.Generator().manual_seed(0)
-        y = torch.randint(0, 2, (n,), generator=gen)
-        X = torch.randn(n, 2, generator=gen) + 2.0 * y[:, None]
-        self.train, self.val = (X[: n // 2], y[: n // 2]), (X[n // 2:], y[n // 2:])
-
-    def get_dataloader(self, train):
-        return self.get_tensorloader(self.train if train else self.val, train)
+@pytest.fixture
+def fit(blobs, blob_net):
+    def fit(seed=0, model=None, **kwargs):
+        d2l_ext.setup(seed)
+        trainer = d2l_ext.Trainer(max_epochs=5, plot=False, progress=False, **kwargs)
+        model = model or blob_net()
+        return trainer, model, trainer.fit(model, blobs())
+    return fit
 
 
-class SoftmaxNet(d2l.Classifier):
-    def __init__(self, lr=0.5):
-        super().__init__()
-        self.save_hyperparameters()
-        self.net = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Dropout(0.2), nn.Linear(16, 2))
-
-
-def fit(seed=0, **kwargs):
-    d2l_ext.setup(seed)
-    trainer = d2l_ext.Trainer(max_epochs=5, plot=False, progress=False, **kwargs)
-    model = SoftmaxNet()
-    return trainer, model, trainer.fit(model, Blobs())
-
-
-def test_history_has_one_finite_value_per_epoch_and_learns():
+def test_history_has_one_finite_value_per_epoch_and_learns(fit):
     trainer, _, history = fit()
     assert history is trainer.history
     assert list(history) == ['epoch', 'train_loss', 'val_loss', 'val_acc']
@@ -48,27 +28,39 @@ def test_history_has_one_finite_value_per_epoch_and_learns():
     assert history['val_acc'][-1] > 0.85
 
 
-def test_eval_train_adds_training_loss_and_accuracy_in_eval_mode():
+def test_eval_train_adds_training_loss_and_accuracy_in_eval_mode(fit, blobs):
     _, model, history = fit(eval_train=True)
     assert len(history['train_acc']) == len(history['train_eval_loss']) == 5
-    X, y = Blobs().train
+    X, y = blobs().train
     assert history['train_acc'][-1] == pytest.approx(model.accuracy(model.eval()(X), y).item())
 
 
-def test_eval_train_leaves_the_training_run_unchanged():
+def test_eval_train_leaves_the_training_run_unchanged(fit):
     # measuring the training set must not consume the generator that shuffles later epochs
     plain, measured = fit(seed=4)[2], fit(seed=4, eval_train=True)[2]
     assert all(measured[k] == v for k, v in plain.items())
 
 
-def test_same_seed_same_history_other_seed_other_history():
+def test_same_seed_same_history_other_seed_other_history(fit):
     assert fit(seed=1)[2] == fit(seed=1)[2]
     assert fit(seed=1)[2] != fit(seed=2)[2]
 
 
-def test_evaluate_restores_the_mode_and_averages_over_examples():
-    model = SoftmaxNet().train()
-    X, y = Blobs().val
+def test_a_models_own_validation_step_runs_on_every_validation_batch(fit, blob_net):
+    class Counted(blob_net):
+        def validation_step(self, batch):
+            self.seen.append((self.training, torch.is_grad_enabled(), len(batch[-1])))
+
+    model = Counted()
+    model.seen = []
+    _, _, history = fit(model=model)
+    assert model.seen == [(False, False, 64)] * 4 * 5  # 256 points in batches of 64, 5 epochs
+    assert len(history['val_loss']) == 5  # the history is recorded as before
+
+
+def test_evaluate_restores_the_mode_and_averages_over_examples(blobs, blob_net):
+    model = blob_net().train()
+    X, y = blobs().val
     loader = [(X[:100], y[:100]), (X[100:], y[100:])]  # unequal batches
     loss, acc = d2l_ext.evaluate(model, loader)
     assert model.training
@@ -78,8 +70,9 @@ def test_evaluate_restores_the_mode_and_averages_over_examples():
 
 
 def test_setup_fixes_threads_and_generators():
-    d2l_ext.setup(3)
+    d2l_ext.setup(3, num_threads=2)
     a = torch.rand(3)
+    assert torch.get_num_threads() == 2
     d2l_ext.setup(3)
     assert torch.equal(a, torch.rand(3))
     assert torch.get_num_threads() == d2l_ext.training.NUM_THREADS

@@ -93,7 +93,7 @@ def test_gaussian_dropout_eval_identity_and_keeps_shape():
 
 
 def test_gaussian_dropout_rejects_bad_input():
-    with pytest.raises(ValueError, match='p < 1'):
+    with pytest.raises(ValueError, match='below 1'):
         GaussianDropout(1.0)
     with pytest.raises(ValueError):
         GaussianDropout(2)
