@@ -45,7 +45,7 @@ $(VENV)/.fast_dropout: d2l_ext/fast_dropout.c $(VENV)/.installed
 	$(BIN)/python -c 'from d2l_ext import fast_dropout as f; f.build(verbose=True)'
 	touch $@
 
-data: install  ## fetch Fashion-MNIST into data/ (MD5- and SHA-256-verified every time)
+data: install  ## fetch Fashion-MNIST into data/ (SHA-256-verified every time, see data/README.md)
 	FASHION_MNIST_SOURCE="$(FASHION_MNIST_SOURCE)" $(BIN)/python -c 'import d2l_ext.data as d; d.main()'
 
 # Without npm, make run still executes every notebook, then says which decks it skipped and why.
