@@ -49,6 +49,11 @@ def _plain(latex):
     return Text.from_latex(latex).render_as("text")
 
 
+def title(entry):
+    """The entry's title as plain text."""
+    return _plain(entry.fields["title"])
+
+
 def label(entry):
     """The author-year label the site renders: 'Bishop, 1995', 'A and B, 2016', 'A et al., 2014'."""
     last = [_plain(" ".join(p.prelast_names + p.last_names)) for p in entry.persons["author"]]
