@@ -155,6 +155,14 @@ def test_the_python_asked_for_is_pyprojects_requires_python():
     assert python.macos == f'brew install python@{low}'
 
 
+def test_the_readmes_first_screen_names_every_prerequisite_with_its_commands():
+    first_screen = '\n'.join((ROOT / 'README.md').read_text().splitlines()[:40])
+    for tool in prereqs.TOOLS:
+        debian = tool.debian.format(sudo='sudo ', goal='run').split('  (')[0]
+        for command in (debian, tool.macos):
+            assert f'`{command}`' in first_screen, (tool.name, command)
+
+
 def test_every_target_the_table_names_is_in_the_makefile():
     targets = set(prereqs.makefile_targets())
     assert {'run', 'test', 'lab', 'install'} <= targets
