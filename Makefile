@@ -16,6 +16,9 @@ COALESCE := $(BIN)/jupyter nbconvert --coalesce-streams --inplace --log-level WA
 # `make slides` turns these notebooks into decks + pages in this self-contained folder.
 SLIDES_SRC ?= notebooks
 SLIDES_OUT ?= build/slides
+# `make site` turns these notebooks into the reading site, SITE_OUT/_build/html/ (Jupyter Book).
+SITE_SRC ?= notebooks
+SITE_OUT ?= build/site
 
 .DEFAULT_GOAL := help
 .PHONY: help install data run notebooks test unit nbval lint lab bench clean slides browser
@@ -59,16 +62,18 @@ run: install data $(if $(NPM),node_modules/.installed)  ## run every notebook in
 	@if [ -n "$(NPM)" ]; then $(MAKE) --no-print-directory slides SLIDES_SRC=build/notebooks && \
 	  echo "Open $(SLIDES_OUT)/index.html: every notebook as a page and as a deck, in reading order"; \
 	else $(PYTHON) tools/check_prereqs.py --skipped run; fi
+	@$(MAKE) --no-print-directory site SITE_SRC=build/notebooks && \
+	  echo "Open $(SITE_OUT)/_build/html/index.html: the course as a site, with search and references"
 
 notebooks: install data  ## re-execute the notebooks in place, refreshing their stored outputs
 	@for nb in $(NOTEBOOKS); do start=$$SECONDS; \
 	  $(EXECUTE) --inplace $$nb && $(COALESCE) $$nb || exit 1; \
 	  echo "$$nb: $$((SECONDS - start)) s"; done
 
-test: install data unit nbval browser  ## unit tests, every notebook under strict nbval, decks in Chromium
+test: install data unit nbval browser sitecheck  ## unit tests, every notebook under strict nbval, decks and site in Chromium
 
 unit: install  ## unit tests of d2l_ext
-	$(BIN)/pytest tests --ignore=tests/test_slides.py
+	$(BIN)/pytest tests --ignore=tests/test_slides.py --ignore=tests/test_site.py
 
 # Notebooks use one torch thread each, so two run side by side on two cores (whole notebooks per
 # worker: --dist loadscope).
@@ -88,6 +93,14 @@ node_modules/.installed: package.json package-lock.json
 
 browser: slides  ## every deck in headless Chromium: offline, math, figures, each slide fits 1280x720
 	SLIDES_SRC=$(SLIDES_SRC) SLIDES_OUT=$(SLIDES_OUT) $(BIN)/pytest -v -s -rs tests/test_slides.py
+
+.PHONY: site sitecheck
+site: install  ## the reading site in build/site/_build/html/: contents, search, citations (offline)
+	@start=$$SECONDS; $(BIN)/python tools/build_site.py --src $(SITE_SRC) --out $(SITE_OUT) \
+	  --slides $(SLIDES_OUT) && echo "make site: $$((SECONDS - start)) s"
+
+sitecheck: site slides  ## every page of the site in headless Chromium: offline, search, citations, math
+	SITE_SRC=$(SITE_SRC) SITE_OUT=$(SITE_OUT) SLIDES_OUT=$(SLIDES_OUT) $(BIN)/pytest -v -s -rs tests/test_site.py
 
 .PHONY: handout
 handout: slides  ## one PDF per deck in build/handout/ (headless Chromium, offline), a page per slide

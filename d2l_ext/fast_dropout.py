@@ -6,17 +6,17 @@ Whether entry i of X is kept is a pure function of a 64-bit seed and i: a 32-bit
 counter-based generator Philox4x32-10 (Salmon et al., 2011; the generator of cuRAND and of
 PyTorch's CUDA dropout), keyed by the seed, compared with round(p * 2**32). Its high 16 bits come
 from a lane shared by 8 elements and decide alone unless they tie with the threshold's (1 in 65536),
-which halves the work; fast_dropout.c explains the layout. Each call draws a fresh
-seed from torch's default generator, so `torch.manual_seed` makes it repeatable. The backward pass
-regenerates the mask from the seed instead of storing it: 0 bytes per element are saved for
-backward, against 4 for `F.dropout` and `dropout_layer` on the CPU (a float32 mask, as
-`saved_bytes` measures) and 1 for a bool mask.
+which halves the work; fast_dropout.c explains the layout. Each call draws a fresh seed from
+torch's default generator, so `torch.manual_seed` makes it repeatable. The backward pass regenerates
+the mask from the seed instead of storing it: 0 bytes per element are saved for backward, against
+4 (a float32 mask, as `saved_bytes` measures) for `F.dropout` and `dropout_layer` on the CPU.
 
 It is fast on the CPU only: there, for float32 and float64, a small C kernel
 (d2l_ext/fast_dropout.c, compiled once with the system's C compiler and cached, see `build`) does
 the work. Everywhere else (GPUs, the meta device, float16/bfloat16, no C compiler) the same bits
-come from a dozen torch ops per element, slower than `F.dropout` (on a GPU too): use it there to
-reproduce a CPU mask on another device, not for speed. `backend='torch'` forces that version.
+come from Philox in torch ops, hundreds of tensor ops per call: slower than `F.dropout` on the CPU
+(`make bench`) and not built for speed on a GPU, where it serves to reproduce a CPU mask on another
+device. `backend='torch'` forces that version.
 """
 
 import ctypes

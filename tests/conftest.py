@@ -93,7 +93,8 @@ def _seed():
 def _restore_process_state(monkeypatch):
     """Undo what d2l_ext.setup changes for the whole process."""
     threads = torch.get_num_threads()
-    monkeypatch.delenv('SOURCE_DATE_EPOCH', raising=False)  # restored at teardown
+    # setenv records the variable's state (absent included) and restores it at teardown.
+    monkeypatch.setenv('SOURCE_DATE_EPOCH', os.environ.get('SOURCE_DATE_EPOCH', '0'))
     with matplotlib.rc_context():
         yield
     torch.set_num_threads(threads)
