@@ -80,6 +80,13 @@ def site_notebook(nb, extra_line=None):
 
 def plan(src, slides):
     """{relative path in OUT: text} for everything the book is built from."""
+    try:
+        return _plan(src, slides)
+    except ValueError as e:  # a citation of no entry of references.bib
+        raise SystemExit(f"make site: {e}") from None
+
+
+def _plan(src, slides):
     src = Path(src)
     chapters = sorted(src.glob("[0-9]*.ipynb"))
     if not chapters:
@@ -90,7 +97,10 @@ def plan(src, slides):
         nb = json.loads(path.read_text(encoding="utf-8"))
         sol = sorted((src / "solutions").glob(f"{path.name.split('_')[0]}_*.ipynb"))
         sol_rel = f"solutions/{sol[0].name}" if sol else None
-        files[path.name] = site_notebook(nb, links_line(path.name, slides, sol_rel))
+        try:
+            files[path.name] = site_notebook(nb, links_line(path.name, slides, sol_rel))
+        except ValueError as e:
+            raise ValueError(f"{path}: {e}") from None
         toc_chapters.append(path.stem)
         title, goal = title_and_goal(nb)
         contents.append(f"- [{title}]({path.name}): {refs.cite_role(goal)}")

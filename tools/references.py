@@ -90,6 +90,7 @@ def cited(text, path=BIB):
 
 def cite_role(text, path=BIB):
     """`text` with every citation link replaced by the MyST role of sphinxcontrib-bibtex."""
+    cited(text, path)  # an unknown label: ValueError naming it and the labels there are
     by_label = keys_by_label(path)
     return CITATION.sub(lambda m: "{cite:alp}`" + by_label[m[1]] + "`", text)
 
@@ -186,8 +187,11 @@ def main(argv=None):
     stale = []
     for path in chapters():
         nb = json.loads(path.read_text(encoding="utf-8"))
-        if update(nb):
-            stale.append(path)
+        try:
+            if update(nb):
+                stale.append(path)
+        except ValueError as e:  # a citation of no entry
+            raise SystemExit(f"{path}: {e}") from None
     if stale and not args.check:
         with notebook_lock():
             for path in stale:  # read again under the lock: someone may have saved meanwhile
