@@ -22,8 +22,6 @@ prereqs = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(prereqs)
 
 ON_PATH = [tool for tool in prereqs.TOOLS if hasattr(tool.problem, 'names')]
-REQUIRED = [tool for tool in ON_PATH if tool.needed_by]
-OPTIONAL = [tool for tool in ON_PATH if tool.optional_for]
 MAIN = ['install', 'run', 'test', 'lab']  # the goals tried for a tool that every target needs
 SUDO = '' if os.geteuid() == 0 else 'sudo '
 # Variables that would leak the caller's tools or its make (MAKELEVEL under `make unit`) into a run.
@@ -79,29 +77,35 @@ def test_silent_when_every_tool_is_there(tmp_path, goal):
     assert check(tmp_path, goal) == (0, '')
 
 
-@pytest.mark.parametrize('tool', REQUIRED, ids=names(REQUIRED))
-def test_a_hidden_tool_stops_the_targets_that_need_it(tmp_path, tool):
-    for goal in MAIN if tool.needed_by == prereqs.ALL else tool.needed_by:
-        status, out = check(tmp_path, goal, hidden=tool.problem.names)
+def goals(targets):
+    return MAIN if targets == prereqs.ALL else list(targets)
+
+
+# (tool, goal, whether the goal stops without it), for every tool the check looks for on PATH
+CASES = ([(tool, goal, True) for tool in ON_PATH for goal in goals(tool.needed_by)]
+         + [(tool, goal, False) for tool in ON_PATH for goal in goals(tool.optional_for)])
+
+
+@pytest.mark.parametrize('tool, goal, required', CASES,
+                         ids=[f'{tool.name}-{goal}' for tool, goal, _ in CASES])
+def test_a_hidden_tool_is_named_with_its_install_commands_and_what_works_without_it(
+        tmp_path, tool, goal, required):
+    status, out = check(tmp_path, goal, hidden=tool.problem.names)
+    if required:
         assert status == 1, out
         assert out.startswith(f'make {goal} cannot start: install what is MISSING below')
-        lines = block(out, tool.name)
-        assert lines.startswith(f'MISSING, needed by make {goal} (not on PATH: ')
-        assert f'Debian/Ubuntu:    {tool.debian.format(sudo=SUDO, goal=goal)}\n' in lines
-        assert f'macOS (Homebrew): {tool.macos.format(goal=goal)}\n' in lines
-        assert f'make {goal}' not in works_without(out, tool.name)
-
-
-@pytest.mark.parametrize('tool', OPTIONAL, ids=names(OPTIONAL))
-def test_a_hidden_optional_tool_lets_the_target_go_on_and_says_what_it_skips(tmp_path, tool):
-    for goal in MAIN if tool.optional_for == prereqs.ALL else tool.optional_for:
-        status, out = check(tmp_path, goal, hidden=tool.problem.names)
+        head = f'MISSING, needed by make {goal} (not on PATH: '
+    else:
         assert status == 0, out
         assert out.startswith(f'make {goal} goes on without these optional tools:')
-        lines = block(out, tool.name)
-        assert lines.startswith(f'missing, optional for make {goal}')
-        assert f'without it:       {tool.without}\n' in lines
-        assert f'make {goal}' in works_without(out, tool.name)
+        head = f'missing, optional for make {goal} (not on PATH: '
+    lines = block(out, tool.name)
+    assert lines.startswith(head)
+    if not required:  # an optional tool says what is skipped without it
+        assert tool.without and f'without it:       {tool.without}\n' in lines
+    assert f'Debian/Ubuntu:    {tool.debian.format(sudo=SUDO, goal=goal)}\n' in lines
+    assert f'macOS (Homebrew): {tool.macos.format(goal=goal)}\n' in lines
+    assert (f'make {goal}' in works_without(out, tool.name)) != required
 
 
 def test_without_npm_make_run_goes_on_and_ends_with_what_it_skipped(tmp_path):
