@@ -30,9 +30,12 @@ MIRRORS = torchvision.datasets.FashionMNIST.mirrors
 @functools.cache
 def sha256_table():
     """{file name: SHA-256} of the archives and their decompressed files, from data/README.md."""
-    rows = re.findall(r'^\| (\S+) \| \d+ \| [0-9a-f]{32} \| ([0-9a-f]{64}) \|$',
-                      (REPO / 'data' / 'README.md').read_text(), re.M)
-    return dict(rows)
+    readme = REPO / 'data' / 'README.md'
+    if not readme.exists():  # a non-editable install has no repository around it
+        raise FileNotFoundError(f'd2l_ext reads the Fashion-MNIST checksums from {readme}, which '
+                                'is missing: install d2l_ext from a clone with `pip install -e .`')
+    return dict(re.findall(r'^\| (\S+) \| \d+ \| [0-9a-f]{32} \| ([0-9a-f]{64}) \|$',
+                           readme.read_text(), re.M))
 
 
 def raw_folder(root):
@@ -53,9 +56,8 @@ def _digest(path):
         return hashlib.file_digest(f, 'sha256').hexdigest()
 
 
-def _verify(path, name=None, origin=None, advice=''):
+def _verify(path, name, origin=None, advice=''):
     """Raise ValueError naming the file and the checksums unless `path` is the official `name`."""
-    name = name or path.name
     got, expected = _digest(path), sha256_table()[name]
     if got != expected:
         raise ValueError(f'{origin or path} is not the official Fashion-MNIST {name} (corrupted '
@@ -145,11 +147,11 @@ def load_tensors(root, train):
     for path in paths:
         archive = path.with_name(f'{path.name}.gz')
         if not path.exists() and archive.exists():
-            _verify(archive, advice=_advice(root))
+            _verify(archive, archive.name, advice=_advice(root))
             _extract(archive)
         if not path.exists():
             raise FileNotFoundError(f'Fashion-MNIST file {path} is missing. {_advice(root)}')
-        _verify(path, advice=_advice(root))
+        _verify(path, path.name, advice=_advice(root))
     return read_image_file(str(paths[0])), read_label_file(str(paths[1]))
 
 
@@ -165,8 +167,7 @@ class _Scaled(torch.utils.data.Dataset):
         return self.images[index].float() / 255, self.labels[index]
 
     @property
-    def tensors(self):
-        """(images as float32, labels): what a TensorDataset holds, made on each access."""
+    def tensors(self):  # (float32 images, labels) as in a TensorDataset, made on each access
         return self[:]
 
 

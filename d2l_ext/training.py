@@ -105,8 +105,7 @@ class Trainer(d2l.Trainer):
             loss_sum += loss.item() * size
             n += size
         val_loss, val_acc = self._evaluate(self.val_dataloader)
-        # d2l.Classifier's validation_step only feeds the live plot (off here), with batch means;
-        # `evaluate` records exact means instead. A model's own validation_step runs, as in d2l.
+        # d2l's own validation_step only feeds its live plot (off here); a model's own still runs.
         if type(self.model).validation_step not in _PLOT_ONLY:
             self.model.eval()
             with torch.no_grad():

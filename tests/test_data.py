@@ -239,6 +239,13 @@ def test_readme_lists_torchvisions_md5s_and_the_sha256s_the_code_reads(monkeypat
     assert len(table) == 8 and set(table) == set(md5)
 
 
+def test_without_the_repository_the_error_says_how_to_install(tmp_path, monkeypatch):
+    monkeypatch.undo()
+    monkeypatch.setattr(fm, 'REPO', tmp_path)  # as in a non-editable install: no data/README.md
+    with pytest.raises(FileNotFoundError, match=r'README.md, which is missing.*pip install -e'):
+        fm.sha256_table.__wrapped__()
+
+
 @needs_real_data
 def test_the_real_files_verify_and_load(monkeypatch):
     monkeypatch.undo()
