@@ -83,16 +83,18 @@ TOOLS = (
          without="d2l_ext.FastDropout computes the same bits with torch ops, slower",
          debian="{sudo}apt-get install gcc", macos="xcode-select --install", then=""),
     Tool(name="npm", problem=on_path(["npm"]),
-         needed_by=("slides", "browser", "handout", "test"), optional_for=("run",),
+         needed_by=("slides", "browser", "handout", "sitecheck", "test"),
+         optional_for=("run",),
          why="installs the decks' reveal.js, MathJax and require.js (package-lock.json)",
          without="make run executes every notebook into build/notebooks/ but skips all their "
                  "decks and pages (build/slides/), which `make slides SLIDES_SRC=build/notebooks` "
                  "builds once npm is there",
          debian="{sudo}apt-get install npm", macos="brew install node", then=""),
-    Tool(name="Chromium", needed_by=("browser", "handout", "test"), optional_for=(), without="",
+    Tool(name="Chromium", needed_by=("browser", "handout", "sitecheck", "test"),
+         optional_for=(), without="",
          problem=on_path(["chromium", "chromium-browser", "google-chrome"], env="CHROMIUM"),
-         why="the headless browser that checks every deck (tests/test_slides.py) and prints the "
-             "handouts",
+         why="the headless browser that checks every deck and site page (tests/test_slides.py, "
+             "tests/test_site.py) and prints the handouts",
          debian="{sudo}apt-get install chromium  (Ubuntu: {sudo}snap install chromium)",
          macos="brew install --cask chromium",
          then="export CHROMIUM=/Applications/Chromium.app/Contents/MacOS/Chromium  (macOS)"),
