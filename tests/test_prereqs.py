@@ -175,6 +175,24 @@ def test_every_target_the_table_names_is_in_the_makefile():
             assert named == prereqs.ALL or set(named) <= targets, (tool.name, named)
 
 
+def test_a_target_that_builds_on_one_needing_a_tool_is_listed_as_needing_it_too():
+    rules = re.findall(r'^([a-z][\w-]*):(?!=)([^#\n]*)', (ROOT / 'Makefile').read_text(), re.M)
+    deps = {target: set(words.split()) for target, words in rules}
+
+    def closure(target, seen):
+        for dep in deps.get(target, ()):
+            if dep not in seen:
+                seen.add(dep)
+                closure(dep, seen)
+        return seen
+
+    for tool in prereqs.TOOLS:
+        if tool.needed_by != prereqs.ALL:
+            for target in deps:
+                if closure(target, set()) & set(tool.needed_by):
+                    assert target in tool.needed_by, (tool.name, target)
+
+
 def make_dry_run(tmp_path, goal, hidden=(), uid='0'):
     """`make -n goal` with `hidden` off PATH and `id -u` answering `uid`; return its stdout.
 
