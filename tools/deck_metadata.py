@@ -32,6 +32,7 @@ NOTES = ROOT / "tools" / "speaker_notes.toml"
 LOCK = ROOT / ".nb-lock"
 HEIGHT = 720  # the decks' slide height (tools/build_slides.py)
 SLACK = 24  # px kept free below the last cell, so a re-run's slightly longer output still fits
+TITLE = 40  # px of the running title a new sub-slide starts with
 NOTE_KEYS = {"heading", "id", "say", "point", "ask", "minutes"}
 
 
@@ -183,15 +184,21 @@ def plan_splits(slides, limit=HEIGHT - SLACK):
             continue
         start = 0.0  # the top of the current (new) sub-slide, in this slide's coordinates
         for i, cell in enumerate(s["cells"]):
-            if cell["bottom"] - start > limit and i > 0 and cell["top"] > start:
-                splits.append(cell["id"])
-                start = cell["top"] - 40  # the running title the new sub-slide gets
-            if cell["bottom"] - start > limit and cell["output_top"] is not None:
+            if cell["bottom"] - start <= limit:
+                continue
+            has_output = cell["output_top"] is not None
+            whole_fits = cell["bottom"] - cell["top"] + TITLE <= limit
+            if i > 0 and cell["top"] > start and (whole_fits or not has_output):
+                splits.append(cell["id"])  # the cell, code and output together, on a new one
+                start = cell["top"] - TITLE
+            elif has_output and cell["output_top"] - start <= limit:
+                outputs.append(cell["id"])  # its code stays here, its output goes below
+                start = cell["output_top"] - TITLE
+            elif has_output and i > 0 and cell["top"] > start:
+                splits.append(cell["id"])  # code on a sub-slide of its own, output on the next
                 outputs.append(cell["id"])
-                if cell["bottom"] - cell["output_top"] + 40 > limit:
-                    too_tall.append((s["h"], s["v"], cell["id"] + " (output)"))
-                start = cell["output_top"] - 40
-            elif cell["bottom"] - start > limit:
+                start = cell["output_top"] - TITLE
+            if cell["bottom"] - start > limit:
                 too_tall.append((s["h"], s["v"], cell["id"]))
     return splits, outputs, too_tall
 
