@@ -21,10 +21,10 @@ SITE_SRC ?= notebooks
 SITE_OUT ?= build/site
 
 .DEFAULT_GOAL := help
-.PHONY: help install data run notebooks test unit nbval lint lab bench clean slides browser
+.PHONY: help install data run notebooks test unit nbval test-portable calibrate lint lab bench clean slides browser
 
 help:  ## list the targets
-	@grep -hE '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 # The tools that the goals on make's command line need, all checked before anything long starts
 # (`make install` comes first in run, test, lab, ...); once a command line: sub-makes skip it.
@@ -80,6 +80,15 @@ unit: install  ## unit tests of d2l_ext
 NBVAL_WORKERS ?= 2
 nbval: install data  ## strict nbval: every stored output must be reproduced
 	$(NBVAL) -n $(NBVAL_WORKERS) --dist loadscope --durations=0 $(NOTEBOOKS)
+
+# Trained numbers move with the CPU's kernels (AVX2, AVX-512, ARM); torch's portable kernels are one
+# more such CPU, so every stored output and assert must hold under them too (.ci/run runs both).
+test-portable: install data  ## strict nbval again under torch's portable CPU kernels (ATEN_CPU_CAPABILITY=default)
+	ATEN_CPU_CAPABILITY=default $(NBVAL) -n $(NBVAL_WORKERS) --dist loadscope --durations=0 $(NOTEBOOKS)
+
+# The seeds x kernels measurement behind every bound a notebook asserts (about an hour on 2 cores).
+calibrate: install data  ## re-measure each notebook assert's slack over shifted seeds and both kernel sets
+	$(BIN)/python tools/calibrate.py --shifts 0 1000 --kernels native default
 
 slides: install node_modules/.installed  ## reveal.js decks, pages and index.html in build/slides/ (offline)
 	@start=$$SECONDS; $(BIN)/python tools/build_slides.py --src $(SLIDES_SRC) --out $(SLIDES_OUT) && \
