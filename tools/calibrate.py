@@ -17,7 +17,6 @@ set behind the bounds in the notebooks (tools/calibration.md holds its last tabl
 """
 
 import argparse
-import ast
 import collections
 import concurrent.futures
 import json
@@ -214,8 +213,9 @@ def report(paths):
                 r['cell'] -= 1  # recorded before the prelude counted cells as above
             runs[r['notebook'], r['cell'], r['assert']].append(
                 (r['slack'], kernel, r['shift'], r.get('closest')))
-    lines = ['| notebook | cell (execution count) | assertion | runs | smallest slack (kernel, shift) | '
-             'slack per run (by kernel, shift) |', '| --- | --- | --- | --- | --- | --- |']
+    lines = ['| notebook | cell (execution count) | assertion | runs | '
+             'smallest slack (kernel, shift) | slack per run (by kernel, shift) |',
+             '| --- | --- | --- | --- | --- | --- |']
     for (notebook, cell, source), values in sorted(runs.items(), key=lambda kv: (
             kv[0][0], -1 if kv[0][1] is None else kv[0][1], kv[0][2])):
         low = min(values, key=lambda v: v[0])
