@@ -221,8 +221,13 @@ def report(paths):
         low = min(values, key=lambda v: v[0])
         each = ' '.join(f'{s:.3g}' for s, *_ in sorted(values, key=lambda v: v[1:3]))
         flag = ' **FAILS**' if low[0] < 0 else ''
-        closest = '' if not low[3] or None in low[3][::2] else (
-            f': {low[3][0]:.4g} {low[3][1]} {low[3][2]:.4g}')
+        closest = ''
+        if low[3] and None not in low[3][::2]:
+            left, op, right, _ = low[3]
+            scale = max(abs(left), abs(right))
+            share = (f', {low[0] / scale:.0%} of {scale:.3g}'
+                     if scale and math.isfinite(low[0]) else '')
+            closest = f': {left:.4g} {op} {right:.4g}{share}'
         lines.append(f'| {pathlib.Path(notebook).stem} | {cell} | `{source}` | {len(values)} | '
                      f'{low[0]:.3g} ({low[1]}, {low[2]}){closest}{flag} | {each} |')
     return '\n'.join(lines)
