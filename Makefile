@@ -51,7 +51,7 @@ $(VENV)/.fast_dropout: d2l_ext/fast_dropout.c $(VENV)/.installed
 data: install  ## fetch Fashion-MNIST into data/ (SHA-256-verified every time, see data/README.md)
 	FASHION_MNIST_SOURCE="$(FASHION_MNIST_SOURCE)" $(BIN)/python -c 'import d2l_ext.data as d; d.main()'
 
-# Without npm, make run still executes every notebook, then says which decks it skipped and why.
+# Without npm, make run still executes every notebook, and ends saying which decks it skipped, why.
 NPM := $(shell command -v npm 2>/dev/null)
 run: install data $(if $(NPM),node_modules/.installed)  ## run every notebook in a fresh kernel; pages + slides in build/slides/
 	@for nb in $(NOTEBOOKS); do \
@@ -60,10 +60,10 @@ run: install data $(if $(NPM),node_modules/.installed)  ## run every notebook in
 	  echo "$$nb: $$((SECONDS - start)) s"; \
 	done
 	@if [ -n "$(NPM)" ]; then $(MAKE) --no-print-directory slides SLIDES_SRC=build/notebooks && \
-	  echo "Open $(SLIDES_OUT)/index.html: every notebook as a page and as a deck, in reading order"; \
-	else $(PYTHON) tools/check_prereqs.py --skipped run; fi
+	  echo "Open $(SLIDES_OUT)/index.html: every notebook as a page and as a deck, in reading order"; fi
 	@$(MAKE) --no-print-directory site SITE_SRC=build/notebooks && \
 	  echo "Open $(SITE_OUT)/_build/html/index.html: the course as a site, with search and references"
+	@[ -n "$(NPM)" ] || $(PYTHON) tools/check_prereqs.py --skipped run
 
 notebooks: install data  ## re-execute the notebooks in place, refreshing their stored outputs
 	@for nb in $(NOTEBOOKS); do start=$$SECONDS; \

@@ -113,7 +113,7 @@ def test_without_npm_make_run_goes_on_and_ends_with_what_it_skipped(tmp_path):
     assert status == 0
     for line in (f'Debian/Ubuntu:    {SUDO}apt-get install npm',
                  'macOS (Homebrew): brew install node',
-                 'skips all their decks and pages (build/slides/)'):
+                 'skips all their decks and pages (build/slides/'):
         assert line in block(out, 'npm')
     still = works_without(out, 'npm')
     assert {'make run', 'make lab', 'make unit', 'make nbval'} <= set(still)
@@ -207,20 +207,22 @@ def make_dry_run(tmp_path, goal, hidden=(), uid='0'):
     return done.stdout
 
 
-def test_make_run_without_npm_runs_the_notebooks_then_reports_the_skipped_decks(tmp_path):
+# make -n prints the recipe lines; its last one reports what was skipped, where npm is missing.
+SKIP_NOTE = '[ -n "%s" ] || ' + sys.executable + ' tools/check_prereqs.py --skipped run'
+
+
+def test_make_run_without_npm_runs_the_notebooks_then_ends_with_the_skipped_decks(tmp_path):
     out = make_dry_run(tmp_path, 'run', hidden=commands('npm'))
     assert out.index('tools/check_prereqs.py run') < out.index('nbconvert --to notebook --execute')
     assert 'npm ci' not in out and 'build_slides.py' not in out
-    # make -n runs the line that calls $(MAKE), so the note itself is printed after the loop.
-    assert out.index('nbconvert --to notebook --execute') < out.index(
-        'make run is done, but skipped what needs npm:')
+    assert out.splitlines()[-1] == SKIP_NOTE % ''
 
 
 def test_make_run_with_npm_still_builds_the_decks(tmp_path):
     out = make_dry_run(tmp_path, 'run')
     assert out.index('npm ci') < out.index('nbconvert --to notebook --execute')
     assert 'build_slides.py --src build/notebooks' in out
-    assert 'skipped what needs npm' not in out
+    assert out.splitlines()[-1] == SKIP_NOTE % (tmp_path / 'bin' / 'npm')
 
 
 @pytest.mark.parametrize('uid, flag', [('0', True), ('1000', False)])
