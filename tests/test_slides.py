@@ -407,7 +407,7 @@ def _assert_fresh(built, notebook):
 
 def _load(page, path):
     """Open a local file and wait for MathJax's first pass (when the page has MathJax)."""
-    page.goto(path.as_uri())
+    page.goto(path.as_uri(), timeout=build_handout.TIMEOUT_MS)
     page.evaluate("window.MathJax ? MathJax.startup.promise.then(() => true) : true")
 
 

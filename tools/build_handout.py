@@ -20,7 +20,7 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
-TIMEOUT_MS = 60_000  # for one deck to load, start and typeset
+TIMEOUT_MS = 180_000  # for one deck to load, start and typeset (a busy 2-core machine is slow)
 # reveal.js has started and MathJax 3 has finished its first typesetting pass
 READY = (
     "!!window.Reveal && document.querySelector('.reveal').classList.contains('ready')"
@@ -46,7 +46,7 @@ def launch(playwright, binary):
 
 def open_deck(page, url):
     """Load a deck and wait until reveal.js is ready and every formula is typeset."""
-    page.goto(url)
+    page.goto(url, timeout=TIMEOUT_MS)
     page.wait_for_function(READY, timeout=TIMEOUT_MS)
     page.evaluate("MathJax.startup.promise.then(() => true)")
 
@@ -59,7 +59,7 @@ def pdf_pages(pdf):
 def print_deck(page, deck, pdf):
     """Print `deck` to `pdf`; return (pages, slides)."""
     open_deck(page, deck.resolve().as_uri() + "?print-pdf")
-    page.wait_for_function("document.querySelectorAll('.pdf-page').length > 0")
+    page.wait_for_function("document.querySelectorAll('.pdf-page').length > 0", timeout=TIMEOUT_MS)
     slides = page.evaluate("Reveal.getTotalSlides()")
     page.pdf(path=str(pdf), print_background=True, prefer_css_page_size=True)
     return pdf_pages(pdf), slides
