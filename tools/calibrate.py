@@ -228,6 +228,7 @@ def report(paths):
             share = (f', {low[0] / scale:.0%} of {scale:.3g}'
                      if scale and math.isfinite(low[0]) else '')
             closest = f': {left:.4g} {op} {right:.4g}{share}'
+        source = source.replace('|', '\\|')  # a markdown table cell
         lines.append(f'| {pathlib.Path(notebook).stem} | {cell} | `{source}` | {len(values)} | '
                      f'{low[0]:.3g} ({low[1]}, {low[2]}){closest}{flag} | {each} |')
     return '\n'.join(lines)
