@@ -184,7 +184,7 @@ class _FastDropoutFunction(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, X, seed, threshold, scale, inplace, backend):
-        ctx.params = seed, threshold, scale, False, backend  # for backward; no tensor is saved
+        ctx.params, ctx.backend = (seed, threshold, scale), backend  # no tensor is saved
         if inplace:
             ctx.mark_dirty(X)
             return _apply(X, seed, threshold, scale, X, backend)
@@ -193,7 +193,7 @@ class _FastDropoutFunction(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad):
         # Through .apply again, so that the backward pass is differentiable too (double backward).
-        return _FastDropoutFunction.apply(grad, *ctx.params), *[None] * 5
+        return _FastDropoutFunction.apply(grad, *ctx.params, False, ctx.backend), *[None] * 5
 
 
 def _check_backend(backend):
