@@ -53,14 +53,14 @@ data: install  ## fetch Fashion-MNIST into data/ (SHA-256-verified every time, s
 
 # Without npm, make run still executes every notebook, and ends saying which decks it skipped, why.
 NPM := $(shell command -v npm 2>/dev/null)
-run: install data $(if $(NPM),node_modules/.installed)  ## run every notebook in a fresh kernel; pages + slides in build/slides/
+run: install data $(if $(NPM),node_modules/.installed)  ## run every notebook in a fresh kernel; decks in build/slides/, site in build/site/
 	@for nb in $(NOTEBOOKS); do \
 	  out=build/$$(dirname $$nb); mkdir -p $$out; start=$$SECONDS; \
 	  $(EXECUTE) --output-dir $$out $$nb && $(COALESCE) $$out/$$(basename $$nb) || exit 1; \
 	  echo "$$nb: $$((SECONDS - start)) s"; \
 	done
 	@if [ -n "$(NPM)" ]; then $(MAKE) --no-print-directory slides SLIDES_SRC=build/notebooks && \
-	  echo "Open $(SLIDES_OUT)/index.html: every notebook as a page and as a deck, in reading order"; fi
+	  echo "Open $(SLIDES_OUT)/index.html: every notebook as a deck, in reading order"; fi
 	@$(MAKE) --no-print-directory site SITE_SRC=build/notebooks && \
 	  echo "Open $(SITE_OUT)/_build/html/index.html: the course as a site, with search and references"
 	@[ -n "$(NPM)" ] || $(PYTHON) tools/check_prereqs.py --skipped run
@@ -90,8 +90,9 @@ test-portable: install data  ## strict nbval again under torch's portable CPU ke
 calibrate: install data  ## re-measure each notebook assert's slack over shifted seeds and both kernel sets
 	$(BIN)/python tools/calibrate.py --shifts 0 1000 --kernels native default
 
-slides: install node_modules/.installed  ## reveal.js decks, pages and index.html in build/slides/ (offline)
-	@start=$$SECONDS; $(BIN)/python tools/build_slides.py --src $(SLIDES_SRC) --out $(SLIDES_OUT) && \
+slides: install node_modules/.installed  ## reveal.js decks and their index.html in build/slides/ (offline; pages: make site)
+	@start=$$SECONDS; $(BIN)/python tools/build_slides.py --src $(SLIDES_SRC) --out $(SLIDES_OUT) \
+	  --site $(SITE_OUT) && \
 	  echo "make slides: $$((SECONDS - start)) s"
 
 # reveal.js, MathJax and require.js for the decks, as pinned in package-lock.json

@@ -113,7 +113,7 @@ def test_without_npm_make_run_goes_on_and_ends_with_what_it_skipped(tmp_path):
     assert status == 0
     for line in (f'Debian/Ubuntu:    {SUDO}apt-get install npm',
                  'macOS (Homebrew): brew install node',
-                 'skips all their decks and pages (build/slides/'):
+                 'skips all their decks (build/slides/'):
         assert line in block(out, 'npm')
     still = works_without(out, 'npm')
     assert {'make run', 'make lab', 'make unit', 'make nbval'} <= set(still)

@@ -1,20 +1,22 @@
-"""Build the offline course site: a reveal.js deck and a reading page per notebook, and an index.
+"""Build the offline lecture decks: a reveal.js deck per notebook, and an index of them.
 
-    python tools/build_slides.py [--src notebooks] [--out build/slides]
+    python tools/build_slides.py [--src notebooks] [--out build/slides] [--site build/site]
 
 Decks are made by nbconvert's SlidesExporter from each cell's `slideshow.slide_type` metadata, with
-the course's template (tools/templates/course_reveal); pages by its HTMLExporter. The stored
-outputs are used as they are (nbval checks they are what a fresh run prints), so this takes seconds.
-Every asset a deck or page needs (reveal.js 5, MathJax 3 and require.js: the npm packages
-pinned in package.json, installed into node_modules/ by `make slides`) is copied into OUT/assets/,
-so OUT is self-contained: copy it to the lecture laptop and open OUT/index.html, no network needed.
+the course's template (tools/templates/course_reveal). The stored outputs are used as they are
+(nbval checks they are what a fresh run prints), so this takes seconds. Every asset a deck needs
+(reveal.js 5, MathJax 3 and require.js: the npm packages pinned in package.json, installed into
+node_modules/ by `make slides`) is copied into OUT/assets/, so OUT is self-contained: copy it to
+the lecture laptop and open OUT/index.html, no network needed. The pages to read are the site's
+(`make site`, tools/build_site.py, in SITE/_build/html/): the index links each deck's page and
+solutions there.
 """
 
 import argparse
 import copy
 import hashlib
-import html
 import json
+import os
 import re
 import shutil
 import sys
@@ -24,7 +26,7 @@ from pathlib import Path
 import jinja2
 import nbformat
 from markupsafe import Markup
-from nbconvert import HTMLExporter, SlidesExporter
+from nbconvert import SlidesExporter
 from nbconvert.filters.markdown import markdown2html
 from traitlets.config import Config
 
@@ -46,7 +48,7 @@ ASSETS = [
     ("mathjax/LICENSE", "mathjax/LICENSE"),
     ("requirejs/require.js", "require.js"),
 ]
-INDEX_TITLE = "Dropout: lecture slides and pages"
+INDEX_TITLE = "Dropout: lecture slides"
 REVEAL_PREFIX = "assets/reveal.js"
 URLS = {
     "require_js_url": "assets/require.js",
@@ -147,14 +149,13 @@ def sync_assets(node_modules, assets):
             shutil.copy2(f, target)
 
 
-def exporters():
-    """The deck and page exporters, configured for local assets and the course templates."""
+def exporter():
+    """The deck exporter, configured for local assets and the course template."""
     c = Config()
-    for name in ("SlidesExporter", "HTMLExporter"):
-        for key, url in URLS.items():
-            setattr(c[name], key, url)
-        c[name].extra_template_basedirs = [str(TEMPLATES)]  # course_reveal/, course_page/
-        c[name].extra_template_paths = [str(TEMPLATES)]  # their shared mathjax3.html.j2
+    for key, url in URLS.items():
+        setattr(c.SlidesExporter, key, url)
+    c.SlidesExporter.extra_template_basedirs = [str(TEMPLATES)]  # course_reveal/
+    c.SlidesExporter.extra_template_paths = [str(TEMPLATES)]  # mathjax3.html.j2, shared with index
     c.SlidesExporter.template_name = "course_reveal"
     c.SlidesExporter.reveal_url_prefix = REVEAL_PREFIX
     c.SlidesExporter.reveal_theme = "white"
@@ -165,29 +166,17 @@ def exporters():
     # In [3]: prompts take a fifth of a slide's width and mean nothing to an audience.
     c.SlidesExporter.exclude_input_prompt = True
     c.SlidesExporter.exclude_output_prompt = True
-    c.HTMLExporter.template_name = "course_page"
-    return SlidesExporter(config=c), HTMLExporter(config=c)
+    return SlidesExporter(config=c)
 
 
-def page_nav(entries, i):
-    """Links from page `i` to the index and its neighbours (HTML)."""
-    links = ['<a href="index.html">Contents</a>']
-    if i > 0:
-        links.append(f'<a href="{entries[i - 1]["page"]}">&larr; {entries[i - 1]["esc_title"]}</a>')
-    links.append(f'<a href="{entries[i]["deck"]}">Slides</a>')
-    if entries[i]["solutions"]:
-        links.append(f'<a href="{entries[i]["solutions"]}">Solutions</a>')
-    if i + 1 < len(entries):
-        links.append(f'<a href="{entries[i + 1]["page"]}">{entries[i + 1]["esc_title"]} &rarr;</a>')
-    return " &middot; ".join(links)
-
-
-def build(src, out, node_modules):
-    """Write OUT/assets, OUT/<name>.slides.html, OUT/<name>.html and OUT/index.html."""
+def build(src, out, node_modules, site="build/site"):
+    """Write OUT/assets, OUT/<name>.slides.html and OUT/index.html, whose links to the reading
+    pages point into SITE/_build/html/ (where `make site` writes them)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     sync_assets(node_modules, out / "assets")
-    slides_exporter, page_exporter = exporters()
+    slides_exporter = exporter()
+    pages = Path(os.path.relpath(Path(site) / "_build" / "html", out)).as_posix()
     entries = []
     sources = {}  # file -> SHA-256 of the notebook it was made from, for the staleness check
     for path in chapters(src):
@@ -199,12 +188,10 @@ def build(src, out, node_modules):
                 "path": path,
                 "nb": nb,
                 "title": title or path.stem,
-                "esc_title": html.escape(title or path.stem),
                 "goal": goal,
                 "deck": f"{path.stem}.slides.html",
-                "page": f"{path.stem}.html",
-                "solutions_path": sol,
-                "solutions": f"{sol.stem}.html" if sol else None,
+                "page": f"{pages}/{path.stem}.html",
+                "solutions": f"{pages}/solutions/{sol.stem}.html" if sol else None,
                 "slides": count_slides(deck_copy(nb)),
                 "minutes": planned_minutes(nb),
             }
@@ -212,34 +199,20 @@ def build(src, out, node_modules):
     if not entries:
         raise SystemExit(f"no notebooks NN_*.ipynb in {src}")
 
-    for i, e in enumerate(entries):
-        resources = {"metadata": {"name": e["title"]}}
-        body, _ = slides_exporter.from_notebook_node(deck_copy(e["nb"]), resources=dict(resources))
-        (out / e["deck"]).write_text(body, encoding="utf-8")
-        sources[e["deck"]] = sources[e["page"]] = sha256(e["path"])
-        nav = page_nav(entries, i)
-        body, _ = page_exporter.from_notebook_node(
-            e["nb"], resources={**resources, "course_nav": nav}
-        )
-        (out / e["page"]).write_text(body, encoding="utf-8")
-        if e["solutions_path"]:
-            sol_nb = nbformat.read(e["solutions_path"], as_version=4)
-            sol_title = title_and_goal(sol_nb)[0] or e["solutions_path"].stem
-            sol_nav = (
-                f'<a href="index.html">Contents</a> &middot; '
-                f'<a href="{e["page"]}">{e["esc_title"]}</a>'
-            )
-            body, _ = page_exporter.from_notebook_node(
-                sol_nb, resources={"metadata": {"name": sol_title}, "course_nav": sol_nav}
-            )
-            (out / e["solutions"]).write_text(body, encoding="utf-8")
-            sources[e["solutions"]] = sha256(e["solutions_path"])
-
     for e in entries:
+        resources = {"metadata": {"name": e["title"]}}
+        body, _ = slides_exporter.from_notebook_node(deck_copy(e["nb"]), resources=resources)
+        (out / e["deck"]).write_text(body, encoding="utf-8")
+        sources[e["deck"]] = sha256(e["path"])
         title = re.sub(r"^(\d+)\. ", r"\1\\. ", e["title"])  # "1. Title" is no list
         e["title_html"] = Markup(re.sub(r"^<p>|</p>\s*$", "", markdown2html(title)))
-        # a citation in the goal links the page's own References, from the index too
-        goal = markdown2html(e["goal"]).replace('href="#', f'href="{e["page"]}#')
+        # a citation in the goal, [Label](#References), links the References of the site page
+        # (whose heading ids Sphinx writes in lower case)
+        goal = re.sub(
+            r'href="#([^"]*)"',
+            lambda m, page=e["page"]: f'href="{page}#{m[1].lower()}"',
+            markdown2html(e["goal"]),
+        )
         e["goal_html"] = Markup(goal)
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, keep_trailing_newline=True
@@ -250,8 +223,9 @@ def build(src, out, node_modules):
     (out / "index.html").write_text(index, encoding="utf-8")
     manifest = {"sources": sources, "slides": {e["deck"]: e["slides"] for e in entries}}
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
-    # decks and pages of notebooks that were renamed or removed since the last build
-    made = {"index.html"} | {e[k] for e in entries for k in ("deck", "page", "solutions") if e[k]}
+    # decks of notebooks that were renamed or removed since the last build, and the reading pages
+    # earlier versions of this script wrote here (the site has them now)
+    made = {"index.html"} | {e["deck"] for e in entries}
     for stale in sorted(set(p.name for p in out.glob("*.html")) - made):
         (out / stale).unlink()
     return entries
@@ -261,10 +235,11 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--src", default="notebooks", help="folder of the NN_*.ipynb notebooks")
     parser.add_argument("--out", default="build/slides", help="output folder (self-contained)")
+    parser.add_argument("--site", default="build/site", help="where `make site` puts the site")
     parser.add_argument("--node-modules", default=str(ROOT / "node_modules"))
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    entries = build(args.src, args.out, args.node_modules)
+    entries = build(args.src, args.out, args.node_modules, args.site)
     for e in entries:
         print(f"{e['deck']}: {e['slides']} slides")
     index = Path(args.out) / "index.html"

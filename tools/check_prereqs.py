@@ -87,7 +87,7 @@ TOOLS = (
          optional_for=("run",),
          why="installs the decks' reveal.js, MathJax and require.js (package-lock.json)",
          without="make run executes every notebook into build/notebooks/ and builds the site, "
-                 "but skips all their decks and pages (build/slides/, which the site links to); "
+                 "but skips all their decks (build/slides/, which the site links to); "
                  "`make slides SLIDES_SRC=build/notebooks` builds them once npm is there",
          debian="{sudo}apt-get install npm", macos="brew install node", then=""),
     Tool(name="Chromium", needed_by=("browser", "handout", "sitecheck", "test"),
