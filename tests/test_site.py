@@ -68,8 +68,11 @@ def shots():
 
 
 @contextmanager
-def opened(browser, rel, query=""):
-    """A tab on the built page `rel` (formulas typeset), and what it requested or raised."""
+def opened(browser, rel, query="", lands_on=None):
+    """A tab on the built page `rel` (formulas typeset), and what it requested or raised.
+
+    lands_on: a pattern of the URL that `rel` forwards to; its MathJax is the one waited for.
+    """
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     seen = {"requests": [], "failed": [], "errors": []}
     page.on("request", lambda r: seen["requests"].append(r.url))
@@ -78,6 +81,8 @@ def opened(browser, rel, query=""):
     page.on("console", lambda m: m.type == "error" and seen["errors"].append(m.text))
     try:
         page.goto((HTML / rel).as_uri() + query, wait_until="load", timeout=TIMEOUT_MS)
+        if lands_on:  # else the forward can replace the page between the two waits below
+            page.wait_for_url(lands_on, wait_until="load", timeout=TIMEOUT_MS)
         # the page's MathJax (a configuration object until its script has run) typesets once
         page.wait_for_function("!window.MathJax || !!(MathJax.startup && MathJax.startup.promise)")
         page.evaluate("window.MathJax ? MathJax.startup.promise.then(() => true) : true")
@@ -146,8 +151,8 @@ def test_there_are_notebooks():
 
 def test_home_lists_every_notebook(browser):
     expected = list(PAGES)  # chapters in reading order, then the solutions
-    with opened(browser, "index.html") as (page, seen):  # index.html forwards to the home page
-        page.wait_for_url(re.compile(r"intro\.html$"), timeout=TIMEOUT_MS)
+    # index.html forwards to the home page
+    with opened(browser, "index.html", lands_on=re.compile(r"intro\.html$")) as (page, seen):
         sidebar = page.eval_on_selector_all(
             "nav.bd-docs-nav a.reference", "els => els.map(a => a.getAttribute('href'))"
         )
