@@ -45,13 +45,17 @@ layer) learn in a few epochs; the fixtures `blobs` and `blob_net` hand out the c
 """
 
 import os
+import sys
 import tempfile
+from contextlib import ExitStack
+from pathlib import Path
 from typing import Callable, NamedTuple
 
 import matplotlib
 import pytest
 import torch
 from d2l import torch as d2l
+from playwright.sync_api import sync_playwright
 from torch import nn
 from torch.nn import functional as F
 
@@ -142,3 +146,38 @@ def dropout_impl(request):
 def dropout_or_torch(request):
     """Each implementation in DROPOUT_IMPLS, and PyTorch's own dropout as the reference."""
     return request.param
+
+
+# ---------------------------------------------------------------- the browser tests
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+import build_handout  # noqa: E402  (tools/ is no package; Chromium is found and started there)
+
+
+def _unavailable(reason):
+    """Skip, or fail under CI, where a missing browser or build must not pass silently."""
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def unavailable():
+    """unavailable(reason): skip the test, or fail it under CI=true."""
+    return _unavailable
+
+
+@pytest.fixture(scope="module")
+def browser_on():
+    """browser_on(index, command): headless Chromium (the system's, driven by Playwright) for the
+    tests of the built page `index`; they skip, or fail under CI=true, without Chromium or the
+    build (`command` makes it)."""
+    with ExitStack() as stack:
+        def start(index, command):
+            binary = build_handout.chromium_path()
+            if binary is None:
+                _unavailable("Chromium not found (apt-get install chromium, or set CHROMIUM=/path)")
+            if not index.exists():
+                _unavailable(f"{index} is missing: run `{command}` first")
+            return build_handout.launch(stack.enter_context(sync_playwright()), binary)
+        yield start

@@ -24,7 +24,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
@@ -48,13 +47,6 @@ LOCAL_SCHEMES = ("file:", "data:", "blob:", "about:")
 
 def _rel(path):
     return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
-
-
-def _unavailable(reason):
-    """Skip, or fail under CI, where a missing browser or build must not pass silently."""
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-        pytest.fail(reason)
-    pytest.skip(reason)
 
 
 # ---------------------------------------------------------------- what the notebook asks for
@@ -244,17 +236,10 @@ INSPECT_DECK = (
 
 
 @pytest.fixture(scope="module")
-def browser():
-    binary = build_handout.chromium_path()
-    if binary is None:
-        _unavailable("Chromium not found (apt-get install chromium, or set CHROMIUM=/path)")
-    if not (SITE / "index.html").exists():
-        _unavailable(f"{_rel(SITE)}/index.html is missing: run `make slides` first")
-    with sync_playwright() as p:
-        b = build_handout.launch(p, binary)
-        print(f"\nChromium {b.version}")
-        yield b
-        b.close()
+def browser(browser_on):
+    b = browser_on(SITE / "index.html", "make slides")
+    print(f"\nChromium {b.version}")
+    return b
 
 
 @pytest.fixture(scope="module")
@@ -267,11 +252,11 @@ def test_notebooks_exist():
     assert NOTEBOOKS, "no notebooks/NN_*.ipynb to make decks from"
 
 
-def test_index_links_every_deck_and_its_site_pages():
+def test_index_links_every_deck_and_its_site_pages(unavailable):
     """index.html links each deck, then its page and solutions on the reading site (`make site`),
     in reading order; the site's links resolve once the site is built."""
     if not (SITE / "index.html").exists():
-        _unavailable(f"{_rel(SITE)}/index.html is missing: run `make slides` first")
+        unavailable(f"{_rel(SITE)}/index.html is missing: run `make slides` first")
     index = (SITE / "index.html").read_text(encoding="utf-8")
     links = re.findall(r'href="([^"]+)"', index)
     targets = [(SITE / link.split("#")[0]).resolve() for link in links]
