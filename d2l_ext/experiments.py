@@ -5,6 +5,8 @@ Introduced in notebooks/04_dropout_mlp_scratch.ipynb.
     histories = run_seeds(lambda: Model(**hparams), data, seeds=range(5), max_epochs=10)
     seed_table({'p=0': histories_0, 'p=0.5': histories_5})   # one row per seed, then mean, std
     summary_table({'p=0': histories_0, 'p=0.5': histories_5})  # 'mean ± std' per config
+    d = paired_difference({'p=0': histories_0, 'p=0.5': histories_5}, 'val_acc')
+    print(difference_text(d))  # mean difference, its 95 % t-interval, beyond noise or not
 """
 
 import math
@@ -12,21 +14,24 @@ import numbers
 
 import numpy as np
 import pandas as pd
+import torch
 from d2l import torch as d2l
 from matplotlib import pyplot as plt
+from scipy import stats
 from tqdm import tqdm  # plain text, as d2l_ext.training: stored notebooks keep the last frame
 
 from .training import BAR_FORMAT, Trainer, seed_everything
 
 __all__ = ['run_seeds', 'loss_gap', 'final_metrics', 'seed_table', 'summary_table',
-           'paired_difference', 'plot_seed_curves']
+           't_interval', 'paired_difference', 'difference_text', 'plot_seed_curves']
 
 
 class _SeedTrainer(Trainer):
     """d2l_ext.Trainer that feeds an outer progress bar; eval_train='final' measures the
     training set in eval mode after the last epoch only."""
-    def __init__(self, max_epochs, outer_bar, eval_train):
-        super().__init__(max_epochs, progress=False, plot=False, eval_train=eval_train is True)
+    def __init__(self, max_epochs, outer_bar, eval_train, order):
+        super().__init__(max_epochs, progress=False, plot=False, eval_train=eval_train is True,
+                         order=order)
         self.outer_bar, self.final_only = outer_bar, eval_train == 'final'
 
     def _record(self, **values):
@@ -47,8 +52,11 @@ def run_seeds(make_model, make_data, seeds, max_epochs, eval_train=False, progre
 
     make_model: callable returning a new d2l.Module (e.g. `lambda: DropoutMLP(**hparams)`).
     make_data: a d2l.DataModule shared by all runs, or a callable returning a new one per run.
-    seeds: the integer seeds; before run i every generator is seeded with seeds[i], so run i
-        (initialization, minibatch order, dropout masks) depends on that seed only.
+    seeds: the integer seeds. Run i depends on seeds[i] only, through three generators seeded
+        from it: one for the initial weights (and any data a callable make_data samples), one
+        for the minibatch order, one for dropout's masks. Lazy layers are built before training,
+        by one forward pass in eval mode. So runs of two configurations with one seed start from
+        the same weights and see the same minibatches in every epoch; only their masks differ.
     max_epochs: epochs per run.
     eval_train: also record, after every epoch, 'train_eval_loss' and 'train_acc': loss and
         accuracy on the whole training set in eval mode (dropout off). This costs one more
@@ -76,14 +84,28 @@ def run_seeds(make_model, make_data, seeds, max_epochs, eval_train=False, progre
     with tqdm(total=len(seeds) * max_epochs, desc=desc or 'seeds', unit='epoch',
               bar_format=BAR_FORMAT, disable=not progress) as bar:
         for seed in seeds:
-            seed_everything(seed)
+            init_seed, order_seed, mask_seed = np.random.SeedSequence(seed).generate_state(3)
+            seed_everything(int(init_seed))
             data = make_data if isinstance(make_data, d2l.DataModule) else make_data()
-            model = make_model()
-            trainer = _SeedTrainer(max_epochs, bar, eval_train)
+            model = _built(make_model(), data)
+            seed_everything(int(mask_seed))
+            order = torch.Generator().manual_seed(int(order_seed))
+            trainer = _SeedTrainer(max_epochs, bar, eval_train, order)
             history = trainer.fit(model, data)
             history['seed'] = int(seed)
             histories.append(history)
     return histories
+
+
+def _built(model, data):
+    """`model` with its lazy layers built by one forward pass in eval mode (no mask drawn)."""
+    if any(isinstance(p, torch.nn.parameter.UninitializedParameter) for p in model.parameters()):
+        *inputs, _ = next(iter(data.val_dataloader()))
+        model.eval()
+        with torch.no_grad():
+            model(*inputs)
+        model.train()
+    return model
 
 
 def loss_gap(history, train_key='train_loss', last=1):
@@ -165,13 +187,25 @@ def summary_table(results, digits=3, last=1):
     return table
 
 
-def paired_difference(results, key, base=None, other=None, last=1):
-    """Per-seed difference other - base of final_metrics(h, last)[key]: {'mean', 'std', 'sem', 'n'}.
+def t_interval(values, confidence=0.95):
+    """Mean of `values` and its t-interval: (mean, low, high), n - 1 degrees of freedom."""
+    values = np.asarray(values, dtype=float)
+    if values.ndim != 1 or len(values) < 2:
+        raise ValueError(f'need at least two values for an interval, got {values.tolist()}')
+    mean, sem = values.mean(), values.std(ddof=1) / math.sqrt(len(values))
+    half = stats.t.ppf((1 + confidence) / 2, len(values) - 1) * sem
+    return float(mean), float(mean - half), float(mean + half)
+
+
+def paired_difference(results, key, base=None, other=None, last=1, confidence=0.95):
+    """The course's rule for "A differs from B": the per-seed differences other - base of
+    final_metrics(h, last)[key], their mean and its t-interval (t_interval).
 
     results: {config name: list of histories from run_seeds}; base and other default to its first
-    and second config. Runs are paired by seed (same seed: same initial weights and first
-    minibatches), which removes the seed-to-seed spread both configs share. std is the sample
-    std (ddof=1) of the differences, sem = std / sqrt(n) the standard error of their mean.
+    and second config. Runs are paired by seed (run_seeds: same initial weights and minibatch
+    order), which removes the seed-to-seed spread both configs share. Returns {'mean', 'low',
+    'high', 'beyond_noise', 'std', 'n', 'diffs', 'confidence'}: beyond_noise is True when the
+    interval excludes 0; std is the sample std of the differences.
     """
     _check_results(results)
     names = list(results)
@@ -186,9 +220,19 @@ def paired_difference(results, key, base=None, other=None, last=1):
         raise ValueError(f'{base!r} and {other!r} were run with different seeds: '
                          f'{sorted(values[base])} and {sorted(values[other])}')
     d = np.array([values[other][s] - values[base][s] for s in values[base]])
-    std = d.std(ddof=1) if len(d) > 1 else math.nan
-    return {'mean': float(d.mean()), 'std': float(std), 'sem': float(std / math.sqrt(len(d))),
-            'n': len(d)}
+    mean, low, high = t_interval(d, confidence)
+    return {'mean': mean, 'low': low, 'high': high, 'beyond_noise': bool(low > 0 or high < 0),
+            'std': float(d.std(ddof=1)), 'n': len(d), 'diffs': d.tolist(),
+            'confidence': confidence}
+
+
+def difference_text(d, digits=3):
+    """One line for a paired_difference result, e.g. '+0.012 (95 % CI -0.004 to +0.028, 5 seeds):
+    within noise'."""
+    verdict = 'beyond noise' if d['beyond_noise'] else 'within noise'
+    low, high = (f'{d[k]:+.{digits}f}' for k in ('low', 'high'))
+    return (f"{d['mean']:+.{digits}f} ({100 * d['confidence']:g} % CI {low} to {high}, "
+            f"{d['n']} seeds): {verdict}")
 
 
 LINESTYLES = ['-', '--', ':', '-.']

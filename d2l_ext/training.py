@@ -15,7 +15,7 @@ from tqdm import tqdm  # plain text: stored notebooks show the final frame, no w
 
 from .plotting import plot_history
 
-__all__ = ['NUM_THREADS', 'seed_everything', 'setup', 'evaluate', 'Trainer']
+__all__ = ['NUM_THREADS', 'seed_everything', 'setup', 'evaluate', 'shuffle_with', 'Trainer']
 
 # One thread: slower than two on a quiet 2-core machine (1.40 s against 0.91 s an epoch, `make
 # bench`), but `make test` runs two notebooks at once, and runs are bit-for-bit repeatable.
@@ -57,6 +57,25 @@ def evaluate(model, dataloader):
     return loss / n, correct / n
 
 
+def shuffle_with(loader, generator):
+    """Make a DataLoader draw its shuffling (and worker seeds) from `generator`.
+
+    Finds the RandomSampler inside `loader` (as its sampler, batch sampler, or the sampler those
+    wrap); a loader that does not shuffle is left as it is.
+    """
+    loader.generator = generator  # the loader's own draw each epoch: the seed of worker processes
+    sampler = loader.batch_sampler or loader.sampler
+    while sampler is not None:
+        if isinstance(sampler, torch.utils.data.RandomSampler):
+            sampler.generator = generator
+            return loader
+        if isinstance(sampler, torch.utils.data.SequentialSampler):
+            return loader
+        sampler = getattr(sampler, 'sampler', None)
+    raise TypeError('cannot find the RandomSampler of this training DataLoader, so its minibatch '
+                    'order cannot be fixed; build it with shuffle=True or a RandomSampler')
+
+
 class Trainer(d2l.Trainer):
     """d2l.Trainer that keeps per-epoch history, shows a progress bar and plots the curves.
 
@@ -64,12 +83,19 @@ class Trainer(d2l.Trainer):
     mode, as d2l plots it), 'val_loss' and 'val_acc' to lists with one value per epoch. With
     `eval_train=True` it also holds 'train_eval_loss' and 'train_acc': loss and accuracy on the
     whole training set in eval mode (dropout off) after each epoch, one more forward pass over the
-    training data that leaves the minibatch order of later epochs unchanged.
+    training data that leaves the minibatch order of later epochs unchanged. With `order`, a
+    torch.Generator, the training loader shuffles with it instead of torch's global generator, so
+    the minibatch order of every epoch does not depend on what else draws random numbers (dropout).
     """
     def __init__(self, max_epochs, num_gpus=0, gradient_clip_val=0, progress=True, plot=True,
-                 eval_train=False):
+                 eval_train=False, order=None):
         super().__init__(max_epochs, num_gpus, gradient_clip_val)
         self.save_hyperparameters()
+
+    def prepare_data(self, data):
+        super().prepare_data(data)
+        if self.order is not None:
+            shuffle_with(self.train_dataloader, self.order)
 
     def prepare_model(self, model):
         super().prepare_model(model)
@@ -122,10 +148,14 @@ class Trainer(d2l.Trainer):
         return evaluate(self.model, map(self.prepare_batch, dataloader))
 
     def _evaluate_train(self):
-        # The shuffled training loader draws from torch's generator: fork it, so that measuring
-        # does not change the minibatch order of the epochs that follow.
+        # The shuffled training loader draws from torch's generator (or `order`): restore it, so
+        # that measuring does not change the minibatch order of the epochs that follow.
         with torch.random.fork_rng(devices=[]):
-            return self._evaluate(self.train_dataloader)
+            state = None if self.order is None else self.order.get_state()
+            loss_acc = self._evaluate(self.train_dataloader)
+            if state is not None:
+                self.order.set_state(state)
+            return loss_acc
 
     def _record(self, **values):
         for k, v in values.items():

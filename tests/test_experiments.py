@@ -4,10 +4,12 @@ import functools
 
 import numpy as np
 import pytest
+import torch
 from matplotlib import pyplot as plt
 
 from d2l_ext import experiments
 from d2l_ext.experiments import (
+    difference_text,
     final_metrics,
     loss_gap,
     paired_difference,
@@ -15,6 +17,7 @@ from d2l_ext.experiments import (
     run_seeds,
     seed_table,
     summary_table,
+    t_interval,
 )
 
 
@@ -120,7 +123,8 @@ def test_tables_reject_non_dicts():
 
 def test_module_exports():
     assert set(experiments.__all__) == {'run_seeds', 'loss_gap', 'final_metrics', 'seed_table',
-                                        'summary_table', 'paired_difference', 'plot_seed_curves'}
+                                        'summary_table', 't_interval', 'paired_difference',
+                                            'difference_text', 'plot_seed_curves'}
 
 
 def test_eval_train_final_evaluates_the_last_epoch_only(data, net):
@@ -154,11 +158,34 @@ def test_paired_difference_pairs_by_seed():
     assert d['n'] == 2
     assert d['mean'] == pytest.approx(0.09)  # (0.90 - 0.80 + 0.92 - 0.84) / 2
     assert d['std'] == pytest.approx(np.std([0.10, 0.08], ddof=1))
-    assert d['sem'] == pytest.approx(d['std'] / np.sqrt(2))
+    # 95 % t-interval with 1 degree of freedom: mean +- 12.706 * std / sqrt(2)
+    half = 12.7062 * d['std'] / np.sqrt(2)
+    assert (d['low'], d['high']) == pytest.approx((0.09 - half, 0.09 + half), abs=1e-4)
+    assert d['beyond_noise'] is False  # 0.09 +- 0.127 covers 0
+    assert difference_text(d) == '+0.090 (95 % CI -0.037 to +0.217, 2 seeds): within noise'
     shuffled = {'p=0': RESULTS['p=0'][::-1], 'p=0.5': RESULTS['p=0.5']}
     assert paired_difference(shuffled, 'val_acc')['mean'] == pytest.approx(0.09)
     reverse = paired_difference(RESULTS, 'val_acc', base='p=0.5', other='p=0')
     assert reverse['mean'] == pytest.approx(-0.09)
+
+
+def test_t_interval_uses_n_minus_1_degrees_of_freedom():
+    values = [0.01, 0.02, 0.03, 0.04, 0.05]  # mean 0.03, std 0.0158, t(0.975, 4) = 2.776
+    mean, low, high = t_interval(values)
+    half = 2.7764 * np.std(values, ddof=1) / np.sqrt(5)
+    assert (mean, low, high) == pytest.approx((0.03, 0.03 - half, 0.03 + half), abs=1e-5)
+    assert low > 0  # excludes 0: such a difference is beyond noise
+    assert t_interval(values, confidence=0.5)[1] > low  # a narrower interval at lower confidence
+    with pytest.raises(ValueError, match='at least two'):
+        t_interval([0.1])
+
+
+def test_beyond_noise_when_the_interval_excludes_zero():
+    results = {'a': [fake(s, 0.80, 0.5, 0.2) for s in range(4)],
+               'b': [fake(s, 0.82 + 0.001 * s, 0.5, 0.2) for s in range(4)]}
+    d = paired_difference(results, 'val_acc')
+    assert d['beyond_noise'] and d['low'] > 0 and d['n'] == 4
+    assert difference_text(d).endswith('4 seeds): beyond noise')
 
 
 def test_paired_difference_needs_the_same_seeds():
@@ -180,3 +207,42 @@ def test_last_averages_the_final_epochs():
         final_metrics(h, last=3)
     with pytest.raises(ValueError, match='last'):
         summary_table(RESULTS, last=0)
+
+
+class Recorder:
+    """make_model for run_seeds that keeps, per model, its weights at the first training step and
+    the inputs of every minibatch it trains on."""
+    def __init__(self, blob_net, lazy):
+        self.blob_net, self.lazy, self.models = blob_net, lazy, []
+
+    def __call__(self, dropout):
+        model = self.blob_net(dropout=dropout, num_inputs=4, lr=0.1)
+        if self.lazy:
+            model.net[0] = torch.nn.LazyLinear(16)
+        model.first, model.batches = None, []
+        step = model.training_step
+
+        def training_step(batch):
+            if model.first is None:
+                model.first = {k: v.clone() for k, v in model.state_dict().items()}
+            model.batches.append(batch[0].clone())
+            return step(batch)
+        model.training_step = training_step
+        self.models.append(model)
+        return model
+
+
+@pytest.mark.parametrize('lazy', [False, True], ids=['linear', 'lazy-linear'])
+def test_one_seed_pairs_configs_same_weights_same_batches_other_masks(data, blob_net, lazy):
+    record = Recorder(blob_net, lazy)
+    results = {p: run_seeds(lambda p=p: record(p), data, seeds=[5], max_epochs=3, progress=False)
+               for p in (0.0, 0.5)}
+    plain, dropped = record.models
+    assert plain.first.keys() == dropped.first.keys()
+    for key in plain.first:  # the same initial weights, although only one of them draws masks
+        assert torch.equal(plain.first[key], dropped.first[key]), key
+    assert len(plain.batches) == len(dropped.batches) == 3 * 3  # 48 images / 16, 3 epochs
+    for a, b in zip(plain.batches, dropped.batches):  # the same minibatches in every epoch
+        assert torch.equal(a, b)
+    assert not torch.equal(plain.batches[0], plain.batches[3])  # and each epoch reshuffles
+    assert results[0.0][0]['train_loss'] != results[0.5][0]['train_loss']

@@ -76,3 +76,34 @@ def test_setup_fixes_threads_and_generators():
     d2l_ext.setup(3)
     assert torch.equal(a, torch.rand(3))
     assert torch.get_num_threads() == d2l_ext.training.NUM_THREADS
+
+
+def _order(loader):
+    return torch.cat([y for _, y in loader]).tolist()
+
+
+@pytest.mark.parametrize('batched', [False, True], ids=['batch_size', 'BatchSampler'])
+def test_shuffle_with_takes_the_order_from_the_generator_only(batched):
+    data = torch.utils.data.TensorDataset(torch.zeros(20, 1), torch.arange(20))
+    if batched:  # as d2l_ext.FashionMNIST: a batch sampler over a random sampler, batch_size=None
+        sampler = torch.utils.data.BatchSampler(torch.utils.data.RandomSampler(data), 4, False)
+        make = lambda: torch.utils.data.DataLoader(data, batch_size=None, sampler=sampler)
+    else:
+        make = lambda: torch.utils.data.DataLoader(data, batch_size=4, shuffle=True)
+    orders = []
+    for global_seed in (0, 1):
+        torch.manual_seed(global_seed)
+        loader = d2l_ext.shuffle_with(make(), torch.Generator().manual_seed(3))
+        orders.append([_order(loader), _order(loader)])
+    assert orders[0] == orders[1]  # the global generator no longer matters
+    assert orders[0][0] != orders[0][1] and sorted(orders[0][0]) == list(range(20))
+
+
+def test_shuffle_with_refuses_a_loader_whose_shuffling_it_cannot_reach():
+    data = torch.utils.data.TensorDataset(torch.zeros(8, 1), torch.arange(8))
+    sampler = torch.utils.data.SubsetRandomSampler(range(8))
+    loader = torch.utils.data.DataLoader(data, batch_size=4, sampler=sampler)
+    with pytest.raises(TypeError, match='RandomSampler'):
+        d2l_ext.shuffle_with(loader, torch.Generator())
+    plain = torch.utils.data.DataLoader(data, batch_size=4)  # not shuffled: nothing to fix
+    assert d2l_ext.shuffle_with(plain, torch.Generator()) is plain
