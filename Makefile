@@ -13,6 +13,12 @@ NBVAL := $(BIN)/pytest --nbval --nbval-current-env --nbval-sanitize-with tests/n
 EXECUTE := $(BIN)/jupyter nbconvert --to notebook --execute --log-level WARN \
            --ExecutePreprocessor.timeout=900 --ExecutePreprocessor.record_timing=False
 COALESCE := $(BIN)/jupyter nbconvert --coalesce-streams --inplace --log-level WARN
+# Execute every notebook, JOBS at a time (each uses one torch thread), into $(1)/its path ('.':
+# in place); prints each one's time, and fails at the end if any failed.
+JOBS ?= 2
+execute_all = printf '%s\n' $(NOTEBOOKS) | xargs -P $(JOBS) -I{} bash -c 'nb={}; out=$(1)/$$(dirname $$nb); \
+  mkdir -p $$out; start=$$SECONDS; $(EXECUTE) --output-dir $$out $$nb && \
+  $(COALESCE) $$out/$$(basename $$nb) && echo "$$nb: $$((SECONDS - start)) s"'
 # `make slides` turns these notebooks into decks + pages in this self-contained folder.
 SLIDES_SRC ?= notebooks
 SLIDES_OUT ?= build/slides
@@ -54,11 +60,7 @@ data: install  ## fetch Fashion-MNIST into data/ (SHA-256-verified every time, s
 # Without npm, make run still executes every notebook, and ends saying which decks it skipped, why.
 NPM := $(shell command -v npm 2>/dev/null)
 run: install data $(if $(NPM),node_modules/.installed)  ## run every notebook in a fresh kernel; decks in build/slides/, site in build/site/
-	@for nb in $(NOTEBOOKS); do \
-	  out=build/$$(dirname $$nb); mkdir -p $$out; start=$$SECONDS; \
-	  $(EXECUTE) --output-dir $$out $$nb && $(COALESCE) $$out/$$(basename $$nb) || exit 1; \
-	  echo "$$nb: $$((SECONDS - start)) s"; \
-	done
+	@$(call execute_all,build)
 	@if [ -n "$(NPM)" ]; then $(MAKE) --no-print-directory slides SLIDES_SRC=build/notebooks && \
 	  echo "Open $(SLIDES_OUT)/index.html: every notebook as a deck, in reading order"; fi
 	@$(MAKE) --no-print-directory site SITE_SRC=build/notebooks && \
@@ -66,9 +68,7 @@ run: install data $(if $(NPM),node_modules/.installed)  ## run every notebook in
 	@[ -n "$(NPM)" ] || $(PYTHON) tools/check_prereqs.py --skipped run
 
 notebooks: install data  ## re-execute the notebooks in place, refreshing their stored outputs
-	@for nb in $(NOTEBOOKS); do start=$$SECONDS; \
-	  $(EXECUTE) --inplace $$nb && $(COALESCE) $$nb || exit 1; \
-	  echo "$$nb: $$((SECONDS - start)) s"; done
+	@$(call execute_all,.)
 
 test: install data unit nbval browser sitecheck  ## unit tests, every notebook under strict nbval, decks and site in Chromium
 
