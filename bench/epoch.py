@@ -11,6 +11,7 @@ Usage: python bench/epoch.py [--repeats N]
 """
 
 import argparse
+import functools
 import os
 import statistics
 import time
@@ -19,7 +20,6 @@ from pathlib import Path
 
 import torch
 from d2l import torch as d2l
-from torch import nn
 
 import d2l_ext
 
@@ -27,15 +27,9 @@ os.chdir(Path(__file__).resolve().parents[1] / 'notebooks')  # d2l's data root i
 warnings.filterwarnings('ignore', message='This DataLoader will create')  # d2l's 4 workers
 
 
-class DropoutMLP(d2l.Classifier):
-    def __init__(self, num_outputs=10, num_hiddens_1=256, num_hiddens_2=256,
-                 dropout_1=0.5, dropout_2=0.5, lr=0.1):
-        super().__init__()
-        self.save_hyperparameters()
-        self.net = nn.Sequential(
-            nn.Flatten(), nn.LazyLinear(num_hiddens_1), nn.ReLU(), nn.Dropout(dropout_1),
-            nn.LazyLinear(num_hiddens_2), nn.ReLU(), nn.Dropout(dropout_2),
-            nn.LazyLinear(num_outputs))
+# The lesson's model (d2l_ext.DropoutMLP, notebook 05) with its hyperparameters.
+DropoutMLP = functools.partial(d2l_ext.DropoutMLP, num_outputs=10, num_hiddens_1=256,
+                               num_hiddens_2=256, dropout_1=0.5, dropout_2=0.5, lr=0.1)
 
 
 def stock():

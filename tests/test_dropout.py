@@ -4,6 +4,8 @@ The contract the fixtures `dropout_impl` and `dropout_or_torch` check is in test
 Statistical tests draw at least 2**20 entries from a fixed seed and require |z| < Z_MAX.
 """
 
+import ast
+import inspect
 import json
 import math
 import numbers
@@ -340,21 +342,41 @@ def test_every_layer_rejects_a_non_float_input_with_the_same_error(name, X):
     assert _error(X_TAKERS[name], X)[0] is TypeError
 
 
-# --- the notebook that derives dropout_layer and the package agree --------------------------------
+# --- the notebooks that derive the package's code and the package agree ---------------------------
 
-NOTEBOOK_03 = Path(__file__).resolve().parents[1] / 'notebooks' / '03_dropout_from_scratch.ipynb'
+NOTEBOOKS = Path(__file__).resolve().parents[1] / 'notebooks'
+
+
+def notebook_definition(notebook, name):
+    """The source of the top-level `def name` or `class name` in a code cell of `notebook`."""
+    found = []
+    for cell in json.loads((NOTEBOOKS / notebook).read_text())['cells']:
+        source = ''.join(cell['source'])
+        if cell['cell_type'] == 'code' and re.search(rf'^(def|class) {name}\b', source, re.M):
+            found += [ast.get_source_segment(source, node) for node in ast.parse(source).body
+                      if getattr(node, 'name', None) == name]
+    assert len(found) == 1, f'{notebook} should define {name} once, found {len(found)}'
+    return found[0]
 
 
 @pytest.fixture(scope='module')
 def notebook_03():
     """The functions notebook 03 defines in its code cells (the package's derivation)."""
-    cells = json.loads(NOTEBOOK_03.read_text())['cells']
     namespace = {'torch': torch, 'numbers': numbers, 'nn': nn}
     for name in ('check_dropout_p', 'dropout_layer'):
-        (source,) = [''.join(c['source']) for c in cells if c['cell_type'] == 'code'
-                     and re.search(rf'^def {name}\(', ''.join(c['source']), re.M)]
-        exec(source, namespace)
+        exec(notebook_definition('03_dropout_from_scratch.ipynb', name), namespace)
     return namespace
+
+
+@pytest.mark.parametrize('notebook, name', [
+    ('04_dropout_mlp_scratch.ipynb', 'DropoutMLPScratch'),
+    ('05_dropout_mlp_concise.ipynb', 'DropoutMLP'),
+    *[('06_why_dropout_works.ipynb', name) for name in ('spiral', 'Spiral', 'TinyMLP', 'tv')],
+])
+def test_models_are_their_notebook_cells(notebook, name):
+    """d2l_ext ships each model as the notebook that introduces it writes it (d2l's #@save)."""
+    shipped = inspect.getsource(getattr(d2l_ext, name)).rstrip('\n')
+    assert shipped == notebook_definition(notebook, name)
 
 
 @pytest.mark.parametrize('call', [
