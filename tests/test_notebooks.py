@@ -1,4 +1,4 @@
-"""The shape every notebook shares (STYLE.md), checked on the stored .ipynb files, not running them.
+"""The shape every notebook shares, checked on the stored .ipynb files, not running them.
 
 Chapters (notebooks/NN_*.ipynb): an H1 title and a sentence first; `## Summary`, then
 `## Exercises` with 4-7 items, then `## References` (written by tools/references.py);
@@ -208,5 +208,5 @@ def test_no_widget_state(path):
     for i, cell in enumerate(nb.cells):
         for out in cell.get("outputs", []):
             assert "application/vnd.jupyter.widget-view+json" not in out.get("data", {}), (
-                f"{_where(nb, i)} stores a widget (use text tqdm, see NOTEBOOKS.md)"
+                f"{_where(nb, i)} stores a widget: use text tqdm (`from tqdm import tqdm`)"
             )
