@@ -1,19 +1,7 @@
-"""What the dropout course derives, packaged for the notebooks that come after.
+"""What the dropout course derives, packaged for the notebooks that come after."""
 
-Each module lists its public names in its `__all__`; the package exports all of them.
-"""
+import types
 
-from . import (
-    data,
-    dropout,
-    ensemble,
-    experiments,
-    fast_dropout,
-    models,
-    plotting,
-    training,
-    variants,
-)
 from .data import *  # noqa: F403
 from .dropout import *  # noqa: F403
 from .ensemble import *  # noqa: F403
@@ -24,5 +12,6 @@ from .plotting import *  # noqa: F403
 from .training import *  # noqa: F403
 from .variants import *  # noqa: F403
 
-__all__ = [name for module in (data, dropout, ensemble, experiments, fast_dropout, models,
-                               plotting, training, variants) for name in module.__all__]
+# The public names each module lists in its __all__ (a star import binds the module itself too).
+__all__ = [name for name, value in globals().items()
+           if not name.startswith('_') and not isinstance(value, types.ModuleType)]

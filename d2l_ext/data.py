@@ -56,6 +56,10 @@ def _digest(path):
         return hashlib.file_digest(f, 'sha256').hexdigest()
 
 
+def _is_valid(path):
+    return path.exists() and _digest(path) == sha256_table()[path.name]
+
+
 def _verify(path, name, origin=None, advice=''):
     """Raise ValueError naming the file and the checksums unless `path` is the official `name`."""
     got, expected = _digest(path), sha256_table()[name]
@@ -83,10 +87,6 @@ def _write_verified(path, src, origin):
         with open(tmp, 'wb') as f:
             shutil.copyfileobj(src, f)
         _verify(tmp, path.name, origin)
-
-
-def _is_valid(path):
-    return path.exists() and _digest(path) == sha256_table()[path.name]
 
 
 def _fetch_archive(folder, name, source):
@@ -121,11 +121,8 @@ def _extract(archive):
 
 
 def fetch(root='data', source=None):
-    """Put the verified archives and their decompressed IDX files under root/FashionMNIST/raw.
-
-    Files that are already there and verify are kept; missing or corrupted ones are replaced from
-    `source` (a folder with the four official .gz files) or, failing that, downloaded.
-    """
+    """Put the verified archives and their IDX files under root/FashionMNIST/raw, keeping those that
+    verify; the others come from `source` (a folder with the official .gz files) or the mirrors."""
     folder = raw_folder(root)
     folder.mkdir(parents=True, exist_ok=True)
     for name in ARCHIVES:
@@ -137,11 +134,8 @@ def fetch(root='data', source=None):
 
 @functools.lru_cache(maxsize=4)
 def load_tensors(root, train):
-    """Verified uint8 images (N, 28, 28) and int64 labels (N,), parsed once per process.
-
-    Reads what torchvision's FashionMNIST(root) reads: the decompressed IDX files, or where only
-    an official .gz archive is there, that archive, verified and decompressed beside it.
-    """
+    """Verified uint8 images (N, 28, 28) and int64 labels (N,) from torchvision's raw folder (IDX
+    files, or official .gz archives decompressed beside them), parsed once per process."""
     folder, prefix = raw_folder(root), 'train' if train else 't10k'
     paths = [folder / f'{prefix}-images-idx3-ubyte', folder / f'{prefix}-labels-idx1-ubyte']
     for path in paths:
@@ -172,12 +166,8 @@ class _Scaled(torch.utils.data.Dataset):
 
 
 class FashionMNIST(d2l.FashionMNIST):
-    """d2l.FashionMNIST from tensors in memory: the same batches, without PIL or worker processes.
-
-    Batches equal d2l's (float32 in [0, 1], shape (B, 1, H, W), int64 labels). Images are kept as
-    uint8, shared by the instances of one root, and scaled batch by batch. Labels, `text_labels`
-    and `visualize` are d2l's.
-    """
+    """d2l.FashionMNIST's batches (float32 in [0, 1], (B, 1, H, W), int64 labels), from tensors in
+    memory: no PIL, no worker processes; uint8 images, shared per root, scaled batch by batch."""
     def __init__(self, batch_size=64, resize=(28, 28), root='../data', num_train=None):
         # d2l.FashionMNIST.__init__ would decode every image through PIL: skip to DataModule's.
         d2l.DataModule.__init__(self, root=root, num_workers=0)

@@ -12,10 +12,7 @@ __all__ = ['check_dropout_p', 'check_floating', 'dropout_layer', 'Dropout']
 
 
 def check_dropout_p(dropout, allow_one=True):
-    """Return `dropout` as a float, or raise ValueError unless it is a real number in [0, 1].
-
-    allow_one=False rejects 1 too, for layers whose 1/(1 - p) rescaling must stay finite.
-    """
+    """`dropout` as a float; ValueError unless a real in [0, 1] (below 1 if not allow_one)."""
     # bool is an int in Python; `dropout=True` is a slip, not a probability.
     if isinstance(dropout, bool) or not isinstance(dropout, numbers.Real):
         raise ValueError(f'dropout probability must be a real number in [0, 1], got '

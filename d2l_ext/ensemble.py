@@ -38,10 +38,8 @@ def mask_probs(masks, dropout):
 
 
 def masked_outputs(head, H, masks, dropout, chunk=256):
-    """`head` applied to H thinned by every mask (inverted dropout): shape (num_masks, *head(H)).
-
-    H: (batch_size, n) activations; masks: (num_masks, n); chunks of masks bound the memory.
-    """
+    """`head` of H (batch_size, n) thinned by each of `masks` (num_masks, n), inverted dropout:
+    shape (num_masks, *head(H).shape), computed `chunk` masks at a time to bound the memory."""
     check_dropout_p(dropout, allow_one=False)
     if H.shape[-1] != masks.shape[-1]:
         raise ValueError(f'H has {H.shape[-1]} units but the masks have {masks.shape[-1]}')

@@ -2,21 +2,17 @@
 
 Introduced in notebooks/08_cost_of_dropout.ipynb.
 
-Whether entry i of X is kept is a pure function of a 64-bit seed and i: a 32-bit word of the
-counter-based generator Philox4x32-10 (Salmon et al., 2011; the generator of cuRAND and of
-PyTorch's CUDA dropout), keyed by the seed, compared with round(p * 2**32). Its high 16 bits come
-from a lane shared by 8 elements and decide alone unless they tie with the threshold's (1 in 65536),
-which halves the work; fast_dropout.c explains the layout. Each call draws a fresh seed from
-torch's default generator, so `torch.manual_seed` makes it repeatable. The backward pass regenerates
-the mask from the seed instead of storing it: 0 bytes per element are saved for backward, against
-4 (a float32 mask, as `saved_bytes` measures) for `F.dropout` and `dropout_layer` on the CPU.
+Whether entry i of X is kept is a pure function of a 64-bit seed and i: a word of the counter-based
+generator Philox4x32-10 (Salmon et al., 2011; cuRAND's, and PyTorch's CUDA dropout's) keyed by the
+seed, compared with round(p * 2**32) (see `_keep`; fast_dropout.c explains the layout). Each call
+draws its seed from torch's default generator, so `torch.manual_seed` makes it repeatable. Backward
+regenerates the mask: 0 bytes per element saved, against 4 (a float32 mask, see `saved_bytes`) for
+`F.dropout` and `dropout_layer` on the CPU.
 
-It is fast on the CPU only: there, for float32 and float64, a small C kernel
-(d2l_ext/fast_dropout.c, compiled once with the system's C compiler and cached, see `build`) does
-the work. Everywhere else (GPUs, the meta device, float16/bfloat16, no C compiler) the same bits
-come from Philox in torch ops, hundreds of tensor ops per call: slower than `F.dropout` on the CPU
-(`make bench`) and not built for speed on a GPU, where it serves to reproduce a CPU mask on another
-device. `backend='torch'` forces that version.
+Fast on the CPU only, for float32 and float64, where a small C kernel (compiled once and cached, see
+`build`) does the work. Elsewhere (GPUs, meta, half types, no C compiler, or backend='torch') the
+same bits come from Philox in hundreds of torch ops: slower than `F.dropout` (`make bench`); on a
+GPU it serves to reproduce a CPU mask.
 """
 
 import ctypes
@@ -50,10 +46,7 @@ BACKENDS = ('auto', 'torch')  # auto: the C kernel where it applies; torch: torc
 # --- the generator, in torch ops ------------------------------------------------------------------
 
 def philox4x32_10(counter, key):
-    """Philox4x32-10: 4 random 32-bit words per 128-bit counter, as int64 tensors in [0, 2**32).
-
-    `counter` is an integer tensor of shape (..., 4) (words in [0, 2**32)), `key` two ints.
-    """
+    """4 random 32-bit words (int64) per 128-bit `counter` (..., 4), keyed by two ints `key`."""
     c0, c1, c2, c3 = counter.to(torch.int64).unbind(-1)
     k0, k1 = key
     for _ in range(10):
@@ -101,32 +94,24 @@ def keep_mask(shape, p, seed, device='cpu'):
 
 # --- the C kernel -------------------------------------------------------------------------------
 
-def _cache_dir():
-    root = os.environ.get('D2L_EXT_CACHE') or os.environ.get('XDG_CACHE_HOME')
-    return Path(root) / 'd2l_ext' if root else Path.home() / '.cache' / 'd2l_ext'
-
-
 def build(verbose=False):
     """Compile the C kernel once into a cache (keyed by its source), return the library's path.
 
-    Returns None, with a warning, where there is no working C compiler: `fast_dropout_layer` then
-    computes the same mask with torch ops. `make install` calls this so notebooks never wait.
+    None, with a warning, where no C compiler works (the torch-ops version then does the work).
     """
     cc = os.environ.get('CC', 'cc')
     source = _SOURCE.read_bytes()
     key = hashlib.sha256(b'\0'.join([source, ' '.join([cc, *_CFLAGS]).encode(),
                                      platform.machine().encode()])).hexdigest()[:16]
-    path = _cache_dir() / f'fast_dropout-{key}.so'
-    if path.exists():
-        if verbose:
-            print(f'fast dropout kernel: {path} (cached)')
-        return path
+    root = os.environ.get('D2L_EXT_CACHE') or os.environ.get('XDG_CACHE_HOME')
+    path = (Path(root) if root else Path.home() / '.cache') / 'd2l_ext' / f'fast_dropout-{key}.so'
+    cached = path.exists()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Concurrent first uses never see half a file.
-        with replaced_atomically(path) as tmp:
-            subprocess.run([cc, *_CFLAGS, '-o', str(tmp), str(_SOURCE)], check=True,
-                           capture_output=True, text=True)
+        if not cached:  # written atomically: concurrent first uses never see half a file
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with replaced_atomically(path) as tmp:
+                subprocess.run([cc, *_CFLAGS, '-o', str(tmp), str(_SOURCE)], check=True,
+                               capture_output=True, text=True)
     except (OSError, subprocess.CalledProcessError) as e:
         detail = getattr(e, 'stderr', '') or str(e)
         warnings.warn(f'd2l_ext.fast_dropout: could not compile {_SOURCE.name} with {cc!r} '
@@ -134,7 +119,7 @@ def build(verbose=False):
                       f'compiler (e.g. apt-get install gcc) or set CC.', RuntimeWarning)
         return None
     if verbose:
-        print(f'fast dropout kernel: compiled {path}')
+        print(f'fast dropout kernel: {path} ({"cached" if cached else "compiled"})')
     return path
 
 
@@ -237,10 +222,7 @@ class FastDropout(Dropout):
 
 
 def saved_bytes(fn, *args):
-    """Bytes that autograd keeps for the backward pass while computing fn(*args).
-
-    Introduced in notebooks/08_cost_of_dropout.ipynb (section 2).
-    """
+    """Bytes that autograd keeps for the backward pass while computing fn(*args)."""
     saved = []
     with torch.autograd.graph.saved_tensors_hooks(lambda t: saved.append(t) or t, lambda t: t):
         fn(*args)

@@ -1,8 +1,5 @@
-"""The course's models, and the spiral data of notebook 06, as the notebooks define them.
-
-DropoutMLPScratch is introduced in notebooks/04_dropout_mlp_scratch.ipynb, DropoutMLP in
-notebooks/05_dropout_mlp_concise.ipynb, the rest in notebooks/06_why_dropout_works.ipynb; each is
-its notebook cell's source (tests/test_dropout.py checks it).
+"""The course's models and spiral data, as notebooks 04 (DropoutMLPScratch), 05 (DropoutMLP) and 06
+(spiral, Spiral, TinyMLP, tv) define them: tests/test_dropout.py checks each against its cell.
 """
 
 import math

@@ -15,12 +15,10 @@ __all__ = ['DropConnectLinear', 'GaussianDropout', 'eval_nondeterminism']
 
 
 class DropConnectLinear(nn.Linear):
-    """nn.Linear that drops weights, not units: W is replaced by W * mask / (1 - p) in training.
+    """nn.Linear that drops weights, not units: W * mask / (1 - p) in training, W in eval mode.
 
-    One Bernoulli mask per forward call (so per minibatch, shared by its examples), as most
-    implementations do; Wan et al. (2013) draw one per example, which costs a weight matrix per
-    example. The bias is kept. In eval mode the layer uses W itself, the expectation of the
-    masked weights (the paper's moment-matching inference is not reproduced).
+    One mask per forward call, shared by the minibatch (Wan et al., 2013, draw one per example);
+    the bias is kept; eval mode uses W, not the paper's moment-matching inference.
     """
     def __init__(self, in_features, out_features, p=0.5, bias=True):
         super().__init__(in_features, out_features, bias=bias)
@@ -39,9 +37,7 @@ class DropConnectLinear(nn.Linear):
 class GaussianDropout(nn.Module):
     """Multiply each entry by noise from N(1, p / (1 - p)) in training; identity in eval mode.
 
-    The noise has the mean (1) and variance (p / (1 - p)) of inverted dropout's factor, which is
-    0 with probability p and 1 / (1 - p) otherwise (Srivastava et al., 2014, section 10).
-    """
+    The mean and variance of inverted dropout's factor (Srivastava et al., 2014, section 10)."""
     def __init__(self, p=0.5):
         super().__init__()
         self.p = check_dropout_p(p, allow_one=False)
@@ -59,11 +55,8 @@ class GaussianDropout(nn.Module):
 
 
 def eval_nondeterminism(model, *inputs):
-    """Largest |difference| between two eval-mode forward passes of `model` on the same inputs.
-
-    0.0 means eval mode is deterministic; anything else means some randomness (typically a
-    dropout that ignores `self.training`) is still active. The model's mode is restored.
-    """
+    """Largest |difference| between two eval-mode passes of `model` on `inputs` (mode restored):
+    anything but 0.0 means randomness, typically a dropout that ignores `self.training`, is on."""
     if not isinstance(model, nn.Module):
         raise TypeError(f'model must be a torch.nn.Module, got {type(model).__name__}')
     if not inputs:
