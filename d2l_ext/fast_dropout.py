@@ -166,14 +166,12 @@ def _apply(X, seed, threshold, scale, out, backend):
 
 class _FastDropoutFunction(torch.autograd.Function):
     """Dropout as a fixed linear map: backward applies the same mask, regenerated from the seed."""
-
     @staticmethod
     def forward(ctx, X, seed, threshold, scale, inplace, backend):
         ctx.params, ctx.backend = (seed, threshold, scale), backend  # no tensor is saved
         if inplace:
             ctx.mark_dirty(X)
-            return _apply(X, seed, threshold, scale, X, backend)
-        return _apply(X, seed, threshold, scale, torch.empty_like(X), backend)
+        return _apply(X, seed, threshold, scale, X if inplace else torch.empty_like(X), backend)
 
     @staticmethod
     def backward(ctx, grad):
