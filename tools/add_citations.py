@@ -97,8 +97,8 @@ EDITS = {  # notebook -> [(phrase, phrase with citations)]
         ),
         (
             "This is Tikhonov regularization (Bishop 1995)",
-            f"This is Tikhonov regularization ({c('Bishop, 1995')}; for dropout, "
-            f"{c('Wager et al., 2013')})",
+            f"This is Tikhonov regularization (for dropout: {SRIVASTAVA}, section 9.1, and "
+            f"{c('Wager et al., 2013')};\nfor input noise in general: {c('Bishop, 1995')})",
         ),
         ("If a unit co-adapts, its", f"If a unit co-adapts ({HINTON}), its"),
         ("d2l's exercise: how", f"d2l's exercise ({D2L}): how"),
