@@ -135,7 +135,7 @@ E03 = [
              "    print(f'{name:23} dropped fraction - p = {b:+.4f}')\n"
              "print(f'binomial sd {(p * (1 - p) / n_big) ** 0.5:.4f}; share of bfloat16 uniforms equal '\n"
              "      f'to the rounded threshold {(U16 == p16).double().mean():.4f}')",
-             tags=["nbval-ignore-output"]),
+             tags=["nbval-ignore-output"], slide="subslide"),
         assert_cell("# seeds 0-3 when this was written: +0.0005 to +0.0008, +0.0017 to +0.0019, "
                     "+0.0037 to +0.0038\n"
                     "assert abs(bias['threshold rounded only'] - (p16 - p)) < 0.0006  # 0.00078\n"
@@ -184,7 +184,7 @@ E06 = [
              "for kind in preds:\n"
              "    print(f'{kind:8} ' + '   '.join(f'{k}: acc {acc[kind][k]:.3f}, H {H[kind][k]:.3f}'\n"
              "                                   for k in ('WS', 'GM', 'AM')))",
-             tags=["nbval-ignore-output"]),
+             tags=["nbval-ignore-output"], slide="subslide"),
         assert_cell("for kind in preds:\n"
                     "    assert H[kind]['AM'] > max(H[kind]['WS'], H[kind]['GM'])  # the softest\n"
                     "    assert max(acc[kind].values()) - min(acc[kind].values()) < 0.02  # same accuracy"),
@@ -216,7 +216,7 @@ E06 = [
              "      torch.allclose(w_ridge, v_ridge / norms))\n"
              "print(f'feature scales   {show(scales)}')\n"
              "print(f'w_ridge / w_ols  {show(w_ridge / w_ols)}')\n"
-             "assert torch.allclose(w_ridge, v_ridge / norms)"),
+             "assert torch.allclose(w_ridge, v_ridge / norms)", slide="subslide"),
     ]),
     ("replace",
      "The penalty is heaviest on the large features (the last columns), so dropout shrinks the weights of those\n"
@@ -234,7 +234,7 @@ E06 = [
         code("for config, histories in results.items():\n"
              "    print(config, 'final validation accuracy per seed:',\n"
              "          ' '.join(f\"{h['val_acc'][-1]:.3f}\" for h in histories))",
-             tags=["nbval-ignore-output"]),
+             tags=["nbval-ignore-output"], slide="subslide"),
         md("One $p = 0$ seed ended well below the other two when this was written (about 0.71 against\n"
            "about 0.81 and 0.83): the $p = 0$ row's ± 0.062 is that one run. Sections 3 and 5 measure these\n"
            "same three models per rate, so that run weighs on every $p = 0$ mean there and widens its\n"
@@ -263,13 +263,12 @@ def make_bn_model(before):
 for before in (True, False, None):
     d2l_ext.run_seeds(lambda: make_bn_model(before), data, SEEDS, MAX_EPOCHS, progress=False)"""
 
-TABLE_2026 = f"""| The lecture says | Measured here | What the literature reports |
-|---|---|---|
-| BatchNorm regularizes for free | No: BatchNorm alone (section 4.2) ended at a higher validation loss than the same MLP without it (section 1.1), 0.95 ± 0.21 against 0.646 ± 0.033 | It "acts as a regularizer, in some cases eliminating the need for Dropout" on ImageNet ({c('Ioffe and Szegedy, 2015')}); before dropout it shifts the variance ({c('Li et al., 2019')}; section 4.1) |
+HEADER_2026 = "| The lecture says | Measured here | What the literature reports |\n|---|---|---|\n"
+TABLE_2026 = HEADER_2026 + f"""| BatchNorm regularizes for free | No: BatchNorm alone (section 4.2) ended at a higher validation loss than the same MLP without it (section 1.1), 0.95 ± 0.21 against 0.646 ± 0.033 | It "acts as a regularizer, in some cases eliminating the need for Dropout" on ImageNet ({c('Ioffe and Szegedy, 2015')}); before dropout it shifts the variance ({c('Li et al., 2019')}; section 4.1) |
 | LayerNorm regularizes for free | Not measured here | Introduced to train faster and to steady recurrent networks, not as a regularizer ({c('Ba et al., 2016')}) |
 | Transformers use about 0.1 | Section 3 trains at 0.1 but compares no rate: not measured | 0.1 on each sublayer's output and on the embeddings in the base Transformer, 0.3 in the big English-German one ({c('Vaswani et al., 2017')}); PaLM was pre-trained without dropout, with 0.1 in most fine-tuning ({c('Chowdhery et al., 2022')}) |
-| A classifier head uses 0.5 | Not measured on a head after convolutions; on this MLP's hidden layers 0.5 gave the lowest validation loss of 0, 0.2, 0.5 and 0.8, at unchanged accuracy (section 1.1) | Dropping half the hidden units "seems to be close to optimal for a wide range of networks and tasks" ({c('Srivastava et al., 2014')}, whose $p = 0.5$ is the keep probability); 0.5 in the two fully connected layers before AlexNet's output ({c('Krizhevsky et al., 2012')}) |
-| Combines well with weight decay | Not additive at these strengths: together 0.579 against 0.567 and 0.570 alone (section 2) | Dropout with max-norm or L2 beat each alone on MNIST ({c('Srivastava et al., 2014')}) |
+| A classifier head uses 0.5 | Not measured on a head after convolutions; on this MLP's hidden layers 0.5 gave the lowest validation loss of 0, 0.2, 0.5 and 0.8, at unchanged accuracy (section 1.1) | Dropping half the hidden units "seems to be close to optimal for a wide range of networks and tasks" ({c('Srivastava et al., 2014')}, whose $p = 0.5$ is the keep probability); 0.5 in the two fully connected layers before AlexNet's output ({c('Krizhevsky et al., 2012')}) |"""
+TABLE_2026_MORE = HEADER_2026 + f"""| Combines well with weight decay | Not additive at these strengths: together 0.579 against 0.567 and 0.570 alone (section 2) | Dropout with max-norm or L2 beat each alone on MNIST ({c('Srivastava et al., 2014')}) |
 | Combines well with LayerNorm | Section 3's Transformer uses both, but no run without dropout: not measured | Both in every block of the Transformer ({c('Vaswani et al., 2017')}) |
 | Combines well with augmentation | Not measured here | AlexNet used both ({c('Krizhevsky et al., 2012')}) |
 | Large models need dropout | Not measured here | Many large-model pre-training recipes use none, e.g. PaLM ({c('Chowdhery et al., 2022')}) |"""
@@ -324,6 +323,7 @@ E07 = [
            "measured at its scale, or \"not measured here\" and what the papers report.",
            slide="slide", id="dropout-today"),
         md(TABLE_2026, slide="subslide"),
+        md(TABLE_2026_MORE, slide="subslide"),
         md("So at course scale BatchNorm did not replace dropout, and the pairings the lecture recommends\n"
            "are mostly not measured here; the rates it quotes (0.1 in Transformers, 0.5 for hidden units)\n"
            "are the papers' defaults, and today's largest pre-training runs often drop nothing."),
