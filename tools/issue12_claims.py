@@ -313,10 +313,15 @@ E07 = [
     ("replace",
      "it takes dropout\naway from the first hidden layer, where section 1.2 found it regularizes most.",
      "it takes dropout\naway from the first hidden layer, where section 1.2 found it regularizes most. "
-     "The BatchNorm-only\ncontrol (the same network without dropout) does no better, 0.78 ± 0.03 and "
-     "loss 0.95 ± 0.21 when\nthis was written: what that row pays for is BatchNorm itself on this small "
-     "network (without\nBatchNorm, section 1.1, the MLP reached 0.800 and 0.646), and dropout after it "
-     "no longer helps,\nwhile dropout before it still lowers the loss far below the control."),
+     "The BatchNorm-only\ncontrol (the same network without dropout) is about as weak, 0.78 ± 0.03 and "
+     "loss 0.95 ± 0.21 when\nthis was written: most of what that row pays for is BatchNorm itself on this "
+     "small network\n(without BatchNorm, section 1.1, the MLP reached 0.800 and 0.646). Dropout after "
+     "BatchNorm is no\nbetter than no dropout at all, while dropout before it lowers the loss far below "
+     "the control."),
+    ("replace", "but here it is the worst option (",
+     "but here it scores lowest of the three rows with dropout ("),
+    ("replace", "Dropout after BatchNorm is no\nbetter than no dropout at all,",
+     "Dropout after BatchNorm is no\nbetter than BatchNorm without dropout,"),
     ("after", "This small CNN barely overfits", [
         md("## 6. The lecture's claims about dropout today, checked\n\n"
            "The lecture closes with claims about how dropout is used now. For each: the number this course\n"
@@ -342,7 +347,7 @@ E07 = [
      "last normalization fixes it too, but on this MLP that took dropout away\n  from where it helped most.",
      "Re-estimating the statistics with dropout off fixed it and kept the accuracy\n  (the loss rose a "
      "little, 0.577 to 0.598); moving dropout after the last normalization fixes it too,\n  but on this MLP "
-     "that took dropout away from where it helped most, and BatchNorm alone did no better."),
+     "that took dropout away from where it helped most, and a BatchNorm-only control was about as weak."),
     ("replace", "a small CNN wanted no dropout at all.",
      "a small CNN wanted no dropout at all.\n* Of the lecture's claims about dropout today, this course "
      "measured three (BatchNorm as a\n  regularizer, 0.5 on hidden layers, weight decay); the rest are "
