@@ -124,6 +124,21 @@ def test_summary_then_exercises(path):
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=_id)
+def test_exercises_link_their_solutions(path):
+    """Every chapter has solutions/<chapter>_solutions.ipynb, and its Exercises cell links it with
+    a relative Markdown link: one that JupyterLab follows and the site turns into a page link."""
+    rel = f"solutions/{path.stem}_solutions.ipynb"
+    assert (path.parent / rel).exists(), f"no notebooks/{rel}: write the solutions of {path.name}"
+    cells = [c.source for c in _read(path).cells if c.cell_type == "markdown"]
+    exercises = [s for s in cells if any(line.strip() == "## Exercises" for line in s.splitlines())]
+    assert exercises, "no '## Exercises' cell"
+    assert f"]({rel})" in exercises[0], (
+        f"the Exercises cell does not link {rel} "
+        f"(`python tools/link_solutions.py notebooks/{path.name}`)"
+    )
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=_id)
 def test_slide_metadata(path):
     """Every cell says where it goes in the deck; the structure follows the headings."""
     nb = _read(path)
