@@ -83,6 +83,10 @@ E00S = [
         "0.000), and the validation loss still climbs after its best epoch (0.577 to 0.786, 0.568 to\n"
         "0.700). A decay ten times stronger shrank the gap in the solutions of notebook 04 (Exercise 5,\n"
         "two seeds), at a cost in accuracy."),
+    (R, "100 epochs on 5,000 images are 15,600 SGD steps,",
+        "100 epochs on 5,000 images are 15,700 SGD steps (157 an epoch),"),
+    (R, "The exercise's 100 epochs on every size (15,600 steps on 5,000 images) would let the larger sets",
+        "The exercise's 100 epochs on every size (15,700 steps on 5,000 images) may let the larger sets"),
 ]
 
 E02 = [
@@ -167,6 +171,8 @@ E08 = [
         "  `FastDropout` about half as much:",
         "`nn.Dropout` added 47 % to the time in this run\n"
         "  and `FastDropout` 16 %, about a third as much:"),
+    (R, "On the CPU a 100-line C kernel\n",
+        "On the CPU a C kernel of about 140 lines\n"),
 ]
 
 E08S = [
@@ -181,6 +187,10 @@ E08S = [
         "That is why the course runs with one thread (`d2l_ext.setup`). In this run two threads made both\n"
         "faster, the fast kernel nearly twice as fast (9.1 to 5.2 ms) and `F.dropout` only about 10 %\n"
         "(107.6 to 97.7 ms), so the ratio rose from 11.9x to 18.8x."),
+    (R, "the C kernel computes 16 counters per AVX-512 instruction, a handful of\ninstructions per round, and each counter serves 8 entries: about a hundred times faster per\ncounter here, more on a quiet machine.",
+        "the C kernel runs vectorized (AVX2 on this machine, whose CPU has no AVX-512),\nseveral counters per instruction and a handful of instructions per round, and each counter serves\n8 entries: about a hundred times faster per counter here (5.85 µs against 59.0 ns)."),
+    (R, "Seven rounds do 7/10 of the work of ten (the measured ratio is noisier on a busy machine).",
+        "Seven rounds do 7/10 of the work of ten (0.72 measured here; the ratio is noisier on a busy\nmachine)."),
 ]
 
 EDITS = {
