@@ -20,11 +20,14 @@ from d2l import torch as d2l
 from torchvision.datasets.mnist import read_image_file, read_label_file
 from torchvision.transforms import functional as TF
 
-__all__ = ['FashionMNIST', 'fetch', 'load_tensors', 'raw_folder']
+__all__ = ['FashionMNIST', 'SMALL_DATA', 'fetch', 'load_tensors', 'raw_folder']
 
 REPO = Path(__file__).resolve().parents[1]
 ARCHIVES = [name for name, _ in torchvision.datasets.FashionMNIST.resources]  # official names
 MIRRORS = torchvision.datasets.FashionMNIST.mirrors
+# The course's one "more capacity than data" setting (`FashionMNIST(**SMALL_DATA)`, trained with the
+# lecture's SGD at lr 0.1): 1000 training images, the first 2000 test images to validate, batch 64.
+SMALL_DATA = {'num_train': 1000, 'num_val': 2000, 'batch_size': 64}
 
 
 @functools.cache
@@ -168,12 +171,13 @@ class _Scaled(torch.utils.data.Dataset):
 class FashionMNIST(d2l.FashionMNIST):
     """d2l.FashionMNIST's batches (float32 in [0, 1], (B, 1, H, W), int64 labels), from tensors in
     memory: no PIL, no worker processes; uint8 images, shared per root, scaled batch by batch."""
-    def __init__(self, batch_size=64, resize=(28, 28), root='../data', num_train=None):
+    def __init__(self, batch_size=64, resize=(28, 28), root='../data', num_train=None,
+                 num_val=None):
         # d2l.FashionMNIST.__init__ would decode every image through PIL: skip to DataModule's.
         d2l.DataModule.__init__(self, root=root, num_workers=0)
         self.save_hyperparameters()
         self.train = self._dataset(train=True, num=num_train)
-        self.val = self._dataset(train=False)
+        self.val = self._dataset(train=False, num=num_val)
 
     def _dataset(self, train, num=None):
         images, labels = load_tensors(str(Path(self.root).resolve()), train)

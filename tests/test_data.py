@@ -217,6 +217,15 @@ def test_epoch_covers_the_training_set_once(fetched):
     assert torch.equal(labels.sort().values, data.train.labels.sort().values)
 
 
+def test_num_train_and_num_val_keep_the_first_images(fetched):
+    small = d2l_ext.FashionMNIST(root=fetched, num_train=30, num_val=20)
+    full = d2l_ext.FashionMNIST(root=fetched)
+    assert (len(small.train), len(small.val)) == (30, 20)
+    assert torch.equal(small.val[:][0], full.val[:20][0])
+    assert torch.equal(small.train[:][1], full.train[:30][1])
+    assert d2l_ext.SMALL_DATA == {'num_train': 1000, 'num_val': 2000, 'batch_size': 64}
+
+
 def test_labels_and_pictures_are_d2ls(fetched):
     data = d2l_ext.FashionMNIST(batch_size=8, root=fetched)
     assert isinstance(data, d2l.FashionMNIST)
