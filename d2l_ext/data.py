@@ -161,7 +161,12 @@ class _Scaled(torch.utils.data.Dataset):
         return len(self.labels)
 
     def __getitem__(self, index):  # a list of indices: a whole batch in one indexing call
-        return self.images[index].float() / 255, self.labels[index]
+        if isinstance(index, list):  # index_select takes a fraction of advanced indexing's time
+            index = torch.tensor(index)
+            images, labels = self.images.index_select(0, index), self.labels.index_select(0, index)
+        else:
+            images, labels = self.images[index], self.labels[index]
+        return images.float() / 255, labels
 
     @property
     def tensors(self):  # (float32 images, labels) as in a TensorDataset, made on each access

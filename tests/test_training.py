@@ -4,6 +4,7 @@ import math
 
 import pytest
 import torch
+from d2l import torch as d2l
 
 import d2l_ext
 
@@ -56,6 +57,27 @@ def test_a_models_own_validation_step_runs_on_every_validation_batch(fit, blob_n
     _, _, history = fit(model=model)
     assert model.seen == [(False, False, 64)] * 4 * 5  # 256 points in batches of 64, 5 epochs
     assert len(history['val_loss']) == 5  # the history is recorded as before
+
+
+def test_a_models_own_training_step_trains_it_and_d2ls_gives_the_same_run(fit, blob_net):
+    class Scaled(blob_net):  # its own loss: half of d2l's
+        def training_step(self, batch):
+            self.calls += 1
+            return 0.5 * self.loss(self(*batch[:-1]), batch[-1])
+
+    class D2l(blob_net):  # d2l's own step, live plot included, as an override
+        def training_step(self, batch):
+            return d2l.Module.training_step(self, batch)
+
+    def history(model_class):
+        d2l_ext.setup(0)  # the same initial weights for every class
+        model = model_class()
+        model.calls = 0
+        return model, fit(model=model)[2]
+
+    scaled, scaled_history = history(Scaled)
+    assert scaled.calls == 4 * 5  # 256 points in batches of 64, 5 epochs
+    assert history(D2l)[1] == history(blob_net)[1] != scaled_history  # d2l's plot changes nothing
 
 
 def test_evaluate_restores_the_mode_and_averages_over_examples(blobs, blob_net):
