@@ -7,18 +7,22 @@ D2L := d2l==1.0.3
 # Where `make data` copies Fashion-MNIST from; empty means the official download.
 FASHION_MNIST_SOURCE ?= $(wildcard ../shared/data/FashionMNIST/raw)
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb)) $(sort $(wildcard notebooks/solutions/*.ipynb))
+# The slowest notebooks (README's table) start first, so that parallel jobs end at about one time.
+SLOWEST := $(addprefix notebooks/,04_dropout_mlp_scratch.ipynb 00_why_regularize.ipynb \
+  05_dropout_mlp_concise.ipynb 07_dropout_in_practice.ipynb solutions/04_dropout_mlp_scratch_solutions.ipynb)
+SCHEDULE := $(foreach nb,$(SLOWEST),$(filter $(nb),$(NOTEBOOKS))) $(filter-out $(SLOWEST),$(NOTEBOOKS))
 NBVAL := $(BIN)/pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 # Execute in a fresh kernel (in the notebook's own folder, so d2l's '../data' is the repo's data/),
-# then keep only the final frame of each progress bar.
+# then keep only the final frame of each progress bar (a preprocessor given here runs after execution).
 EXECUTE := $(BIN)/jupyter nbconvert --to notebook --execute --log-level WARN \
-           --ExecutePreprocessor.timeout=900 --ExecutePreprocessor.record_timing=False
-COALESCE := $(BIN)/jupyter nbconvert --coalesce-streams --inplace --log-level WARN
+           --ExecutePreprocessor.timeout=900 --ExecutePreprocessor.record_timing=False \
+           --NotebookExporter.preprocessors=nbconvert.preprocessors.CoalesceStreamsPreprocessor
 # Execute every notebook, JOBS at a time (each uses one torch thread), into $(1)/its path ('.':
 # in place); prints each one's time, and fails at the end if any failed.
 JOBS ?= 2
-execute_all = printf '%s\n' $(NOTEBOOKS) | xargs -P $(JOBS) -I{} bash -c 'nb={}; out=$(1)/$$(dirname $$nb); \
+execute_all = printf '%s\n' $(SCHEDULE) | xargs -P $(JOBS) -I{} bash -c 'nb={}; out=$(1)/$$(dirname $$nb); \
   mkdir -p $$out; start=$$SECONDS; $(EXECUTE) --output-dir $$out $$nb && \
-  $(COALESCE) $$out/$$(basename $$nb) && echo "$$nb: $$((SECONDS - start)) s"'
+  echo "$$nb: $$((SECONDS - start)) s"'
 # `make slides` turns these notebooks into decks + pages in this self-contained folder.
 SLIDES_SRC ?= notebooks
 SLIDES_OUT ?= build/slides
@@ -45,8 +49,8 @@ install: prereqs $(VENV)/.installed $(VENV)/.fast_dropout  ## create .venv with 
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q -r requirements.txt
-	$(BIN)/pip install -q --no-deps $(D2L) -e .
+	$(BIN)/pip install -q --no-compile -r requirements.txt  # Python compiles what is imported, once
+	$(BIN)/pip install -q --no-compile --no-deps $(D2L) -e .
 	touch $@
 
 # Compile d2l_ext's C dropout kernel once (cached under ~/.cache/d2l_ext) so notebooks never wait.
@@ -79,12 +83,12 @@ unit: install  ## unit tests of d2l_ext
 # worker: --dist loadscope).
 NBVAL_WORKERS ?= 2
 nbval: install data  ## strict nbval: every stored output must be reproduced
-	$(NBVAL) -n $(NBVAL_WORKERS) --dist loadscope --durations=0 $(NOTEBOOKS)
+	$(NBVAL) -n $(NBVAL_WORKERS) --dist loadscope --durations=0 $(SCHEDULE)
 
 # Trained numbers move with the CPU's kernels (AVX2, AVX-512, ARM); torch's portable kernels are one
 # more such CPU, so every stored output and assert must hold under them too (.ci/run runs both).
 test-portable: install data  ## strict nbval again under torch's portable CPU kernels (ATEN_CPU_CAPABILITY=default)
-	ATEN_CPU_CAPABILITY=default $(NBVAL) -n $(NBVAL_WORKERS) --dist loadscope --durations=0 $(NOTEBOOKS)
+	ATEN_CPU_CAPABILITY=default $(NBVAL) -n $(NBVAL_WORKERS) --dist loadscope --durations=0 $(SCHEDULE)
 
 # The seeds x kernels measurement behind every bound a notebook asserts (about an hour on 2 cores).
 calibrate: install data  ## re-measure each notebook assert's slack over shifted seeds and both kernel sets
