@@ -1,5 +1,6 @@
-"""The course's models and spiral data, as notebooks 04 (DropoutMLPScratch), 05 (DropoutMLP) and 06
-(spiral, Spiral, TinyMLP, tv) define them: tests/test_dropout.py checks each against its cell.
+"""The course's models and spiral data, as notebooks 04 (DropoutMLPScratch), 05 (DropoutMLP), 06
+(spiral, Spiral, TinyMLP, tv) and 07 (AdamWClassifier) define them: tests/test_dropout.py checks
+each against its cell.
 """
 
 import math
@@ -10,7 +11,8 @@ from torch import nn
 
 from .dropout import dropout_layer
 
-__all__ = ['DropoutMLPScratch', 'DropoutMLP', 'spiral', 'Spiral', 'TinyMLP', 'tv']
+__all__ = ['DropoutMLPScratch', 'DropoutMLP', 'spiral', 'Spiral', 'TinyMLP', 'tv',
+           'AdamWClassifier']
 
 
 class DropoutMLPScratch(d2l.Classifier):
@@ -85,3 +87,10 @@ class TinyMLP(d2l.Classifier):
 def tv(P, Q):
     """Total-variation distance between the rows of two tables of probabilities."""
     return 0.5 * (P - Q).abs().sum(dim=-1)
+
+
+class AdamWClassifier(d2l.Classifier):
+    """d2l.Classifier trained with AdamW; weight decay `self.weight_decay` if set, else 0."""
+    def configure_optimizers(self):
+        return torch.optim.AdamW(self.parameters(), lr=self.lr,
+                                 weight_decay=getattr(self, 'weight_decay', 0.0))
