@@ -2,11 +2,10 @@
 
 Introduced in notebooks/04_dropout_mlp_scratch.ipynb.
 
-    histories = run_seeds(lambda: Model(**hparams), data, seeds=range(5), max_epochs=10)
-    seed_table({'p=0': histories_0, 'p=0.5': histories_5})   # one row per seed, then mean, std
-    summary_table({'p=0': histories_0, 'p=0.5': histories_5})  # 'mean ± std' per config
-    d = paired_difference({'p=0': histories_0, 'p=0.5': histories_5}, 'val_acc')
-    print(difference_text(d))  # mean difference, its 95 % t-interval, beyond noise or not
+    results = {f'p={p}': run_seeds(lambda: Model(dropout=p), data, range(5), max_epochs=10)
+               for p in (0, 0.5)}
+    seed_table(results)  # one row per seed, then mean and std; summary_table: 'mean ± std'
+    print(difference_text(paired_difference(results, 'val_acc')))  # 95 % t-interval, verdict
 """
 
 import math
@@ -27,8 +26,7 @@ __all__ = ['run_seeds', 'loss_gap', 'final_metrics', 'seed_table', 'summary_tabl
 
 
 class _SeedTrainer(Trainer):
-    """d2l_ext.Trainer that feeds an outer progress bar; eval_train='final' measures the
-    training set in eval mode after the last epoch only."""
+    """d2l_ext.Trainer feeding run_seeds' bar; eval_train='final' evaluates after the last epoch."""
     def __init__(self, max_epochs, outer_bar, eval_train, order):
         super().__init__(max_epochs, progress=False, plot=False, eval_train=eval_train is True,
                          order=order)
@@ -48,24 +46,14 @@ class _SeedTrainer(Trainer):
 
 def run_seeds(make_model, make_data, seeds, max_epochs, eval_train=False, progress=True,
               desc=None):
-    """Train a fresh `make_model()` once per seed with d2l_ext.Trainer; return the histories.
+    """Train a fresh `make_model()` once per seed with d2l_ext.Trainer; one history per seed.
 
-    make_model: callable returning a new d2l.Module (e.g. `lambda: DropoutMLP(**hparams)`).
-    make_data: a d2l.DataModule shared by all runs, or a callable returning a new one per run.
-    seeds: the integer seeds. Run i depends on seeds[i] only, through three generators seeded
-        from it: one for the initial weights (and any data a callable make_data samples), one
-        for the minibatch order, one for dropout's masks. Lazy layers are built before training,
-        by one forward pass in eval mode. So runs of two configurations with one seed start from
-        the same weights and see the same minibatches in every epoch; only their masks differ.
-    max_epochs: epochs per run.
-    eval_train: also record, after every epoch, 'train_eval_loss' and 'train_acc': loss and
-        accuracy on the whole training set in eval mode (dropout off). This costs one more
-        forward pass over the training data per epoch; eval_train='final' does it after the last
-        epoch only (earlier entries are nan), enough for final_metrics' gap_eval.
-    progress: show one text progress bar over all epochs of all seeds.
-
-    Returns a list with one history per seed: the Trainer's dict of per-epoch lists ('epoch',
-    'train_loss', 'val_loss', 'val_acc', ...) plus 'seed'.
+    make_data: a d2l.DataModule shared by all runs, or a callable returning one per run. Run i
+    depends on seeds[i] only, through three generators seeded from it: initial weights (and data
+    that make_data samples), minibatch order, dropout masks; lazy layers are built first by one
+    eval-mode pass. So two configurations' runs of one seed differ in their masks alone.
+    eval_train: also record 'train_eval_loss' and 'train_acc' (whole training set, eval mode)
+    after every epoch, or ('final') after the last only, earlier entries nan.
     """
     if not callable(make_model):
         raise TypeError('make_model must be a callable returning a new model, '
@@ -109,11 +97,10 @@ def _built(model, data):
 
 
 def loss_gap(history, train_key='train_loss', last=1):
-    """Validation loss minus training loss of one history, averaged over the last `last` epochs.
+    """Validation minus training loss of one history, averaged over the last `last` epochs.
 
-    train_key='train_loss' is the gap d2l's plots show (training loss averaged over the epoch, in
-    training mode, so with dropout on); 'train_eval_loss' (run_seeds(eval_train=True)) measures
-    both losses on the same network, dropout off.
+    'train_loss' is the epoch's running mean in training mode (dropout on), as d2l plots it;
+    'train_eval_loss' (run_seeds(eval_train=True)) measures both on one network, dropout off.
     """
     if train_key not in history:
         raise KeyError(f'history has no {train_key!r}; record it with '
@@ -124,12 +111,8 @@ def loss_gap(history, train_key='train_loss', last=1):
 
 
 def final_metrics(history, last=1):
-    """The last epoch's numbers, or their means over the last `last` epochs.
-
-    Keys: val_acc, val_loss, gap (see loss_gap) and, when the history has 'train_eval_loss',
-    gap_eval (nan if last > 1 and eval_train='final' recorded the last epoch only). Averaging
-    over a few epochs smooths the epoch-to-epoch swings of SGD at a constant learning rate.
-    """
+    """val_acc, val_loss, gap (loss_gap) and, if recorded, gap_eval of the last epoch, or their
+    means over the last `last` epochs (smoothing the swings of SGD at a constant learning rate)."""
     _check_last(last, history)
     metrics = {'val_acc': float(np.mean(history['val_acc'][-last:])),
                'val_loss': float(np.mean(history['val_loss'][-last:])),
@@ -152,11 +135,7 @@ def _check_results(results):
 
 
 def seed_table(results, digits=3, last=1):
-    """Seeds x configs: one row per seed, then 'mean' and 'std' (sample std, ddof=1).
-
-    results: {config name: list of histories from run_seeds}. Columns are (config, metric) with
-    the metrics of final_metrics(history, last); values are rounded to `digits`.
-    """
+    """final_metrics(history, last) by seed (rows) and (config, metric), then 'mean' and 'std'."""
     _check_results(results)
     frames = {}
     for name, histories in results.items():
@@ -171,10 +150,7 @@ def seed_table(results, digits=3, last=1):
 
 
 def summary_table(results, digits=3, last=1):
-    """One row per config, each final_metrics(history, last) as 'mean ± std' over the seeds.
-
-    std is the sample standard deviation (ddof=1).
-    """
+    """One row per config, each final_metrics(history, last) as 'mean ± std' over the seeds."""
     _check_results(results)
     rows = {}
     for name, histories in results.items():
@@ -198,14 +174,9 @@ def t_interval(values, confidence=0.95):
 
 
 def paired_difference(results, key, base=None, other=None, last=1, confidence=0.95):
-    """The course's rule for "A differs from B": the per-seed differences other - base of
-    final_metrics(h, last)[key], their mean and its t-interval (t_interval).
-
-    results: {config name: list of histories from run_seeds}; base and other default to its first
-    and second config. Runs are paired by seed (run_seeds: same initial weights and minibatch
-    order), which removes the seed-to-seed spread both configs share. Returns {'mean', 'low',
-    'high', 'beyond_noise', 'std', 'n', 'diffs', 'confidence'}: beyond_noise is True when the
-    interval excludes 0; std is the sample std of the differences.
+    """The course's rule for "A differs from B": the mean of the per-seed differences other - base
+    of final_metrics(h, last)[key] and its t_interval; beyond noise if that excludes 0. Pairing by
+    seed (run_seeds) removes the spread both configs share; base, other: first two by default.
     """
     _check_results(results)
     names = list(results)
@@ -227,8 +198,7 @@ def paired_difference(results, key, base=None, other=None, last=1, confidence=0.
 
 
 def difference_text(d, digits=3):
-    """One line for a paired_difference result, e.g. '+0.012 (95 % CI -0.004 to +0.028, 5 seeds):
-    within noise'."""
+    """A paired_difference as '+0.012 (95 % CI -0.004 to +0.028, 5 seeds): within noise'."""
     verdict = 'beyond noise' if d['beyond_noise'] else 'within noise'
     low, high = (f'{d[k]:+.{digits}f}' for k in ('low', 'high'))
     return (f"{d['mean']:+.{digits}f} ({100 * d['confidence']:g} % CI {low} to {high}, "
@@ -239,11 +209,8 @@ LINESTYLES = ['-', '--', ':', '-.']
 
 
 def plot_seed_curves(results, keys=('train_eval_loss', 'val_loss'), ax=None, title=None):
-    """Per-epoch mean over seeds (line) and +-1 std (band) of `keys`, one color per config.
-
-    results: {config name: list of histories from run_seeds}; keys: history entries to draw,
-    one line style each (nan entries, as eval_train='final' leaves them, are skipped).
-    """
+    """Per-epoch mean (line) and +-1 std (band) over seeds of `keys` (a line style each), a color
+    per config; nan entries (eval_train='final') are skipped."""
     _check_results(results)
     if ax is None:
         ax = plt.figure(figsize=(5.5, 3.2)).gca()
