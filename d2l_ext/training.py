@@ -58,11 +58,8 @@ def evaluate(model, dataloader):
 
 
 def shuffle_with(loader, generator):
-    """Make a DataLoader draw its shuffling (and worker seeds) from `generator`.
-
-    Finds the RandomSampler inside `loader` (as its sampler, batch sampler, or the sampler those
-    wrap); a loader that does not shuffle is left as it is.
-    """
+    """Make a DataLoader draw its shuffling (and worker seeds) from `generator`, finding its
+    RandomSampler inside any batch sampler; a loader that does not shuffle is left as it is."""
     loader.generator = generator  # the loader's own draw each epoch: the seed of worker processes
     sampler = loader.batch_sampler or loader.sampler
     while sampler is not None:
@@ -79,13 +76,10 @@ def shuffle_with(loader, generator):
 class Trainer(d2l.Trainer):
     """d2l.Trainer that keeps per-epoch history, shows a progress bar and plots the curves.
 
-    `trainer.history` maps 'epoch', 'train_loss' (the running mean over the epoch, in training
-    mode, as d2l plots it), 'val_loss' and 'val_acc' to lists with one value per epoch. With
-    `eval_train=True` it also holds 'train_eval_loss' and 'train_acc': loss and accuracy on the
-    whole training set in eval mode (dropout off) after each epoch, one more forward pass over the
-    training data that leaves the minibatch order of later epochs unchanged. With `order`, a
-    torch.Generator, the training loader shuffles with it instead of torch's global generator, so
-    the minibatch order of every epoch does not depend on what else draws random numbers (dropout).
+    `history`: per-epoch lists of 'epoch', 'train_loss' (running mean in training mode, as d2l
+    plots it), 'val_loss', 'val_acc'; eval_train=True adds 'train_eval_loss' and 'train_acc' (the
+    whole training set in eval mode; later minibatch orders unchanged). order: a torch.Generator
+    that shuffles, so minibatch orders do not depend on other draws (dropout's).
     """
     def __init__(self, max_epochs, num_gpus=0, gradient_clip_val=0, progress=True, plot=True,
                  eval_train=False, order=None):
