@@ -2,17 +2,14 @@
 
 Introduced in notebooks/08_cost_of_dropout.ipynb.
 
-Whether entry i of X is kept is a pure function of a 64-bit seed and i: a word of the counter-based
-generator Philox4x32-10 (Salmon et al., 2011; cuRAND's, and PyTorch's CUDA dropout's) keyed by the
-seed, compared with round(p * 2**32) (see `_keep`; fast_dropout.c explains the layout). Each call
-draws its seed from torch's default generator, so `torch.manual_seed` makes it repeatable. Backward
-regenerates the mask: 0 bytes per element saved, against 4 (a float32 mask, see `saved_bytes`) for
-`F.dropout` and `dropout_layer` on the CPU.
+Entry i of X is kept iff a word of Philox4x32-10 (Salmon et al., 2011; cuRAND's generator) keyed
+by a 64-bit seed is >= round(p * 2**32) (`_keep`; fast_dropout.c explains the layout); each call
+draws the seed from torch's generator, so `torch.manual_seed` repeats it. Backward regenerates the
+mask: 0 bytes per element saved, against 4 for `F.dropout` and `dropout_layer` on the CPU.
 
-Fast on the CPU only, for float32 and float64, where a small C kernel (compiled once and cached, see
-`build`) does the work. Elsewhere (GPUs, meta, half types, no C compiler, or backend='torch') the
-same bits come from Philox in hundreds of torch ops: slower than `F.dropout` (`make bench`); on a
-GPU it serves to reproduce a CPU mask.
+Fast on the CPU only, in float32 and float64 (a C kernel, compiled once: `build`). Elsewhere (GPU,
+meta, half types, no C compiler, backend='torch') the same bits cost hundreds of torch ops, slower
+than `F.dropout` (`make bench`): on a GPU, a way to reproduce a CPU mask.
 """
 
 import ctypes
@@ -42,8 +39,6 @@ _CFLAGS = ['-O3', '-std=gnu11', '-shared', '-fPIC', '-pthread']
 _MIN_PER_THREAD = 1 << 16  # below this many elements per thread, threads cost more than they save
 BACKENDS = ('auto', 'torch')  # auto: the C kernel where it applies; torch: torch ops everywhere
 
-
-# --- the generator, in torch ops ------------------------------------------------------------------
 
 def philox4x32_10(counter, key):
     """4 random 32-bit words (int64) per 128-bit `counter` (..., 4), keyed by two ints `key`."""
@@ -92,13 +87,9 @@ def keep_mask(shape, p, seed, device='cpu'):
     return _keep(n, seed % 2 ** 64, _threshold(p), device).reshape(shape)
 
 
-# --- the C kernel -------------------------------------------------------------------------------
-
 def build(verbose=False):
-    """Compile the C kernel once into a cache (keyed by its source), return the library's path.
-
-    None, with a warning, where no C compiler works (the torch-ops version then does the work).
-    """
+    """Compile the C kernel once into a cache keyed by its source; the library's path, or None
+    with a warning where no C compiler works (the torch-ops version then does the work)."""
     cc = os.environ.get('CC', 'cc')
     source = _SOURCE.read_bytes()
     key = hashlib.sha256(b'\0'.join([source, ' '.join([cc, *_CFLAGS]).encode(),
@@ -139,8 +130,6 @@ def native_available():
     """Whether the compiled CPU kernel is in use (False: the torch-ops version does the work)."""
     return _lib() is not None
 
-
-# --- dropout --------------------------------------------------------------------------------------
 
 def _apply(X, seed, threshold, scale, out, backend):
     """out = X * (word >= threshold ? scale : 0), elementwise in X's logical (row-major) order."""
@@ -186,11 +175,8 @@ def _check_backend(backend):
 
 
 def fast_dropout_layer(X, dropout, *, inplace=False, seed=None, backend='auto'):
-    """`dropout_layer(X, dropout)` with a counter-based mask that backward regenerates.
-
-    `seed` (an int) fixes the mask; by default each call draws one from torch's default generator.
-    `backend` is one of BACKENDS: 'torch' skips the C kernel (the same bits, slower).
-    """
+    """`dropout_layer(X, dropout)` with a counter-based mask that backward regenerates; an int
+    `seed` fixes the mask (default: one drawn per call); backend='torch' skips the C kernel."""
     p = check_dropout_p(dropout)
     check_floating(X)
     _check_backend(backend)
