@@ -15,11 +15,8 @@ __all__ = ['DropConnectLinear', 'GaussianDropout', 'eval_nondeterminism']
 
 
 class DropConnectLinear(nn.Linear):
-    """nn.Linear that drops weights, not units: W * mask / (1 - p) in training, W in eval mode.
-
-    One mask per forward call, shared by the minibatch (Wan et al., 2013, draw one per example);
-    the bias is kept; eval mode uses W, not the paper's moment-matching inference.
-    """
+    """nn.Linear that drops weights, not units: W * mask / (1 - p) in training, W in eval mode (not
+    the moment-matching inference of Wan et al., 2013); one mask per call, not per example."""
     def __init__(self, in_features, out_features, p=0.5, bias=True):
         super().__init__(in_features, out_features, bias=bias)
         self.p = check_dropout_p(p, allow_one=False)
@@ -35,9 +32,8 @@ class DropConnectLinear(nn.Linear):
 
 
 class GaussianDropout(nn.Module):
-    """Multiply each entry by noise from N(1, p / (1 - p)) in training; identity in eval mode.
-
-    The mean and variance of inverted dropout's factor (Srivastava et al., 2014, section 10)."""
+    """Multiply each entry by noise from N(1, p / (1 - p)), the mean and variance of inverted
+    dropout's factor (Srivastava et al., 2014, section 10), in training; identity in eval mode."""
     def __init__(self, p=0.5):
         super().__init__()
         self.p = check_dropout_p(p, allow_one=False)
