@@ -192,7 +192,6 @@ class FashionMNIST(d2l.FashionMNIST):
         return _Scaled(X, labels[:num])
 
     def get_dataloader(self, train):
-        # Each sampled item is a whole list of indices, so a batch is one tensor-indexing call.
         data = self.train if train else self.val
         sampler = torch.utils.data.RandomSampler if train else torch.utils.data.SequentialSampler
         batches = torch.utils.data.BatchSampler(sampler(data), self.batch_size, drop_last=False)

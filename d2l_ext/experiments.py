@@ -97,11 +97,8 @@ def _built(model, data):
 
 
 def loss_gap(history, train_key='train_loss', last=1):
-    """Validation minus training loss of one history, averaged over the last `last` epochs.
-
-    'train_loss' is the epoch's running mean in training mode (dropout on), as d2l plots it;
-    'train_eval_loss' (run_seeds(eval_train=True)) measures both on one network, dropout off.
-    """
+    """Validation minus training loss, averaged over the last `last` epochs: with 'train_loss' the
+    gap d2l plots (training mode, dropout on); with 'train_eval_loss' (eval_train) dropout off."""
     if train_key not in history:
         raise KeyError(f'history has no {train_key!r}; record it with '
                        'run_seeds(..., eval_train=True)')
