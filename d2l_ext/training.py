@@ -115,7 +115,7 @@ class Trainer(d2l.Trainer):
             batch = self.prepare_batch(batch)
             # d2l's own training_step adds a point to its live plot (off here): a quarter of the
             # time of a small-batch run. A model's own training_step still runs.
-            if type(self.model).training_step is d2l.Module.training_step:
+            if getattr(self.model.training_step, '__func__', None) is d2l.Module.training_step:
                 loss = self.model.loss(self.model(*batch[:-1]), batch[-1])
             else:
                 loss = self.model.training_step(batch)
