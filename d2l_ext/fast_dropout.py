@@ -1,6 +1,6 @@
 """Fast dropout: counter-based random numbers, and no mask kept for the backward pass.
 
-Introduced in notebooks/08_cost_of_dropout.ipynb.
+Introduced in notebooks/09_cost_of_dropout.ipynb.
 
 Entry i of X is kept iff a word of Philox4x32-10 (Salmon et al., 2011; cuRAND's generator) keyed
 by a 64-bit seed is >= round(p * 2**32) (`_keep`; fast_dropout.c explains the layout); each call

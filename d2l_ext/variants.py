@@ -1,6 +1,6 @@
 """Relatives of dropout: DropConnect, Gaussian dropout, a check for dropout left on in eval mode.
 
-Introduced in notebooks/07_dropout_in_practice.ipynb.
+Introduced in notebooks/07_dropout_in_practice.ipynb and 08_dropout_in_modern_networks.ipynb.
 """
 
 import math

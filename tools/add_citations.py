@@ -106,13 +106,6 @@ EDITS = {  # notebook -> [(phrase, phrase with citations)]
     "07_dropout_in_practice.ipynb": [
         ("(and d2l's exercise 1):", f"(and d2l's exercise 1, {D2L}):"),
         ("d2l's exercise 5: are", f"d2l's exercise 5 ({D2L}): are"),
-        ("A Transformer block drops", f"A Transformer block ({c('Vaswani et al., 2017')}) drops"),
-        (
-            "BatchNorm normalizes with",
-            f"BatchNorm ({c('Ioffe and Szegedy, 2015')}) normalizes with",
-        ),
-        ("(Li et al., 2019, call\nthis", f"({c('Li et al., 2019')}, call\nthis"),
-        ("LayerNorm normalizes each", f"LayerNorm ({c('Ba et al., 2016')}) normalizes each"),
         ("**DropConnect** (Wan et al., 2013)", f"**DropConnect** ({c('Wan et al., 2013')})"),
         ("**Gaussian dropout** multiplies", f"**Gaussian dropout** ({SRIVASTAVA}) multiplies"),
         (
@@ -124,7 +117,16 @@ EDITS = {  # notebook -> [(phrase, phrase with citations)]
             f"**alpha dropout** (`nn.AlphaDropout`, {c('Klambauer et al., 2017')})",
         ),
     ],
-    "08_cost_of_dropout.ipynb": [
+    "08_dropout_in_modern_networks.ipynb": [
+        ("A Transformer block drops", f"A Transformer block ({c('Vaswani et al., 2017')}) drops"),
+        (
+            "BatchNorm normalizes with",
+            f"BatchNorm ({c('Ioffe and Szegedy, 2015')}) normalizes with",
+        ),
+        ("(Li et al., 2019, call\nthis", f"({c('Li et al., 2019')}, call\nthis"),
+        ("LayerNorm normalizes each", f"LayerNorm ({c('Ba et al., 2016')}) normalizes each"),
+    ],
+    "09_cost_of_dropout.ipynb": [
         ("Philox (Salmon et al., 2011;", f"Philox ({c('Salmon et al., 2011')};"),
     ],
 }
