@@ -15,7 +15,7 @@ NBVAL := $(BIN)/pytest --nbval --nbval-current-env --nbval-sanitize-with tests/n
 # Execute in a fresh kernel (in the notebook's own folder, so d2l's '../data' is the repo's data/),
 # then keep only the final frame of each progress bar (a preprocessor given here runs after execution).
 EXECUTE := $(BIN)/jupyter nbconvert --to notebook --execute --log-level WARN \
-           --ExecutePreprocessor.timeout=900 --ExecutePreprocessor.record_timing=False \
+           --ExecutePreprocessor.timeout=1800 --ExecutePreprocessor.record_timing=False \
            --NotebookExporter.preprocessors=nbconvert.preprocessors.CoalesceStreamsPreprocessor
 # Execute every notebook, JOBS at a time (each uses one torch thread), into $(1)/its path ('.':
 # in place); prints each one's time, and fails at the end if any failed.
