@@ -49,8 +49,8 @@ install: prereqs $(VENV)/.installed $(VENV)/.fast_dropout  ## create .venv with 
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --no-compile -r requirements.txt  # Python compiles what is imported, once
-	$(BIN)/pip install -q --no-compile --no-deps $(D2L) -e .
+	$(BIN)/pip install -q -r requirements.txt
+	$(BIN)/pip install -q --no-deps $(D2L) -e .
 	touch $@
 
 # Compile d2l_ext's C dropout kernel once (cached under ~/.cache/d2l_ext) so notebooks never wait.
