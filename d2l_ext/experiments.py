@@ -174,6 +174,7 @@ def paired_difference(results, key, base=None, other=None, last=1, confidence=0.
     """The course's rule for "A differs from B": the mean of the per-seed differences other - base
     of final_metrics(h, last)[key] and its t_interval; beyond noise if that excludes 0. Pairing by
     seed (run_seeds) removes the spread both configs share; base, other: first two by default.
+    Returns mean, low, high, beyond_noise, std and diffs (of the differences), n, confidence.
     """
     _check_results(results)
     names = list(results)
