@@ -22,7 +22,8 @@ from tqdm import tqdm  # plain text, as d2l_ext.training: stored notebooks keep 
 from .training import BAR_FORMAT, Trainer, seed_everything
 
 __all__ = ['run_seeds', 'loss_gap', 'final_metrics', 'seed_table', 'summary_table',
-           't_interval', 'paired_difference', 'difference_text', 'plot_seed_curves']
+           't_interval', 'paired_difference', 'difference_of', 'difference_text',
+           'plot_seed_curves']
 
 
 class _SeedTrainer(Trainer):
@@ -188,7 +189,13 @@ def paired_difference(results, key, base=None, other=None, last=1, confidence=0.
     if set(values[base]) != set(values[other]):
         raise ValueError(f'{base!r} and {other!r} were run with different seeds: '
                          f'{sorted(values[base])} and {sorted(values[other])}')
-    d = np.array([values[other][s] - values[base][s] for s in values[base]])
+    return difference_of([values[other][s] - values[base][s] for s in values[base]], confidence)
+
+
+def difference_of(diffs, confidence=0.95):
+    """paired_difference's summary of per-seed (or per-network) differences `diffs`: mean, low,
+    high (t_interval), beyond_noise, std, diffs, n, confidence; difference_text prints it."""
+    d = np.asarray(diffs, dtype=float)
     mean, low, high = t_interval(d, confidence)
     return {'mean': mean, 'low': low, 'high': high, 'beyond_noise': bool(low > 0 or high < 0),
             'std': float(d.std(ddof=1)), 'n': len(d), 'diffs': d.tolist(),

@@ -9,6 +9,7 @@ from matplotlib import pyplot as plt
 
 from d2l_ext import experiments
 from d2l_ext.experiments import (
+    difference_of,
     difference_text,
     final_metrics,
     loss_gap,
@@ -124,7 +125,7 @@ def test_tables_reject_non_dicts():
 def test_module_exports():
     assert set(experiments.__all__) == {'run_seeds', 'loss_gap', 'final_metrics', 'seed_table',
                                         'summary_table', 't_interval', 'paired_difference',
-                                            'difference_text', 'plot_seed_curves'}
+                                        'difference_of', 'difference_text', 'plot_seed_curves'}
 
 
 def test_eval_train_final_evaluates_the_last_epoch_only(data, net):
@@ -167,6 +168,16 @@ def test_paired_difference_pairs_by_seed():
     assert paired_difference(shuffled, 'val_acc')['mean'] == pytest.approx(0.09)
     reverse = paired_difference(RESULTS, 'val_acc', base='p=0.5', other='p=0')
     assert reverse['mean'] == pytest.approx(-0.09)
+
+
+def test_difference_of_summarizes_differences_as_paired_difference_does():
+    d, paired = difference_of([0.10, 0.08]), paired_difference(RESULTS, 'val_acc')
+    assert d['diffs'] == pytest.approx(paired['diffs'])  # RESULTS' per-seed val_acc differences
+    for key in ('mean', 'low', 'high', 'std'):
+        assert d[key] == pytest.approx(paired[key])
+    assert (d['beyond_noise'], d['n'], d['confidence']) == (False, 2, 0.95)
+    with pytest.raises(ValueError, match='at least two'):
+        difference_of([0.1])
 
 
 def test_t_interval_uses_n_minus_1_degrees_of_freedom():
