@@ -47,10 +47,13 @@ endif
 
 install: prereqs $(VENV)/.installed $(VENV)/.fast_dropout  ## create .venv with the pinned packages (fast when nothing changed)
 
+# pip would compile each package's bytecode on one core; compileall uses every core (about 30 s
+# less here). Like pip, it skips the few files that do not compile (torch tests in newer syntax).
 $(VENV)/.installed: requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q -r requirements.txt
+	$(BIN)/pip install -q --no-compile -r requirements.txt
 	$(BIN)/pip install -q --no-deps $(D2L) -e .
+	$(BIN)/python -m compileall -qq -j 0 $(VENV)/lib || true
 	touch $@
 
 # Compile d2l_ext's C dropout kernel once (cached under ~/.cache/d2l_ext) so notebooks never wait.
