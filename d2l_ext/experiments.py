@@ -27,17 +27,20 @@ __all__ = ['run_seeds', 'loss_gap', 'final_metrics', 'seed_table', 'summary_tabl
 
 
 class _SeedTrainer(Trainer):
-    """d2l_ext.Trainer feeding run_seeds' bar; eval_train='final' evaluates after the last epoch."""
+    """d2l_ext.Trainer feeding run_seeds' bar; eval_train='final' or k evaluates the training set
+    after the last epoch or the last k epochs only."""
     def __init__(self, max_epochs, outer_bar, eval_train, order):
         super().__init__(max_epochs, progress=False, plot=False, eval_train=eval_train is True,
                          order=order)
-        self.outer_bar, self.final_only = outer_bar, eval_train == 'final'
+        self.outer_bar = outer_bar
+        self.eval_last = (0 if isinstance(eval_train, bool) else
+                          1 if eval_train == 'final' else eval_train)
 
     def _record(self, **values):
-        if self.final_only:
-            last = self.epoch + 1 == self.max_epochs
+        if self.eval_last:
+            due = self.epoch >= self.max_epochs - self.eval_last
             values['train_eval_loss'], values['train_acc'] = (
-                self._evaluate_train() if last else (math.nan, math.nan))
+                self._evaluate_train() if due else (math.nan, math.nan))
             for key in values:
                 self.history.setdefault(key, [])
         super()._record(**values)
@@ -54,7 +57,8 @@ def run_seeds(make_model, make_data, seeds, max_epochs, eval_train=False, progre
     that make_data samples), minibatch order, dropout masks; lazy layers are built first by one
     eval-mode pass. So two configurations' runs of one seed differ in their masks alone.
     eval_train: also record 'train_eval_loss' and 'train_acc' (whole training set, eval mode)
-    after every epoch, or ('final') after the last only, earlier entries nan.
+    after every epoch (True), the last only ('final') or the last k (an integer k), earlier
+    entries nan: what final_metrics(h, last) reads costs no more than it needs.
     """
     if not callable(make_model):
         raise TypeError('make_model must be a callable returning a new model, '
@@ -67,8 +71,10 @@ def run_seeds(make_model, make_data, seeds, max_epochs, eval_train=False, progre
         raise ValueError(f'seeds must be a non-empty list of integers, got {seeds!r}')
     if not isinstance(max_epochs, numbers.Integral) or max_epochs < 1:
         raise ValueError(f'max_epochs must be a positive integer, got {max_epochs!r}')
-    if eval_train not in (False, True, 'final'):
-        raise ValueError(f"eval_train must be False, True or 'final', got {eval_train!r}")
+    if not (isinstance(eval_train, bool) or eval_train == 'final' or
+            isinstance(eval_train, numbers.Integral) and 1 <= eval_train <= max_epochs):
+        raise ValueError("eval_train must be False, True, 'final' or a number of last epochs "
+                         f'from 1 to max_epochs ({max_epochs}), got {eval_train!r}')
     histories = []
     with tqdm(total=len(seeds) * max_epochs, desc=desc or 'seeds', unit='epoch',
               bar_format=BAR_FORMAT, disable=not progress) as bar:

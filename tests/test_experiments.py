@@ -136,6 +136,18 @@ def test_eval_train_final_evaluates_the_last_epoch_only(data, net):
     assert final_metrics(h)['gap_eval'] == pytest.approx(final_metrics(full)['gap_eval'])
 
 
+def test_eval_train_k_evaluates_the_last_k_epochs_only(data, net):
+    (h,) = run_seeds(net, data, seeds=[0], max_epochs=3, eval_train=2, progress=False)
+    (full,) = run_seeds(net, data, seeds=[0], max_epochs=3, eval_train=True, progress=False)
+    assert np.isnan(h['train_eval_loss'][0]) and not np.isnan(h['train_eval_loss'][1:]).any()
+    assert h['train_eval_loss'][1:] == pytest.approx(full['train_eval_loss'][1:])
+    gap_eval = [final_metrics(h, last=2)['gap_eval'] for h in (h, full)]
+    assert gap_eval[0] == pytest.approx(gap_eval[1])
+    for bad in (0, 4, 'last'):
+        with pytest.raises(ValueError, match='number of last epochs from 1 to max_epochs'):
+            run_seeds(net, data, seeds=[0], max_epochs=3, eval_train=bad, progress=False)
+
+
 def test_eval_train_does_not_change_the_training_run(data, net):
     make = lambda: net(dropout=0.5)
     (plain,) = run_seeds(make, data, seeds=[0], max_epochs=3, progress=False)
