@@ -68,16 +68,19 @@ data: install  ## fetch Fashion-MNIST into data/ (SHA-256-verified every time, s
 NPM := $(shell command -v npm 2>/dev/null)
 run: install data $(if $(NPM),node_modules/.installed)  ## run every notebook in a fresh kernel; decks in build/slides/, site in build/site/
 	@$(call execute_all,build)
-	@if [ -n "$(NPM)" ]; then $(MAKE) --no-print-directory slides SLIDES_SRC=build/notebooks && \
+	@$(MAKE) --no-print-directory -j2 --output-sync=target $(if $(NPM),slides) site \
+	  SLIDES_SRC=build/notebooks SITE_SRC=build/notebooks
+	@if [ -n "$(NPM)" ]; then \
 	  echo "Open $(SLIDES_OUT)/index.html: every notebook as a deck, in reading order"; fi
-	@$(MAKE) --no-print-directory site SITE_SRC=build/notebooks && \
-	  echo "Open $(SITE_OUT)/_build/html/index.html: the course as a site, with search and references"
+	@echo "Open $(SITE_OUT)/_build/html/index.html: the course as a site, with search and references"
 	@[ -n "$(NPM)" ] || $(PYTHON) tools/check_prereqs.py --skipped run
 
 notebooks: install data  ## re-execute the notebooks in place, refreshing their stored outputs
 	@$(call execute_all,.)
 
-test: install data unit nbval browser sitecheck  ## unit tests, every notebook under strict nbval, decks and site in Chromium
+# Decks and site are built, then checked in Chromium, two at a time (each one's output in one piece).
+test: install data unit nbval  ## unit tests, every notebook under strict nbval, decks and site in Chromium
+	@$(MAKE) --no-print-directory -j2 --output-sync=target browser sitecheck
 
 unit: install  ## unit tests of d2l_ext
 	$(BIN)/pytest tests --ignore=tests/test_slides.py --ignore=tests/test_site.py
