@@ -14,7 +14,10 @@ SCHEDULE := $(foreach nb,$(SLOWEST),$(filter $(nb),$(NOTEBOOKS))) $(filter-out $
 NBVAL := $(BIN)/pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 # Execute in a fresh kernel (in the notebook's own folder, so d2l's '../data' is the repo's data/),
 # then keep only the final frame of each progress bar (a preprocessor given here runs after execution).
+# The kernel's traffic is encrypted (CurveZMQ, which PyPI's pyzmq has) when its kernelspec offers
+# it, as ipykernel 7.4's does; unencrypted, each kernel prints a warning.
 EXECUTE := $(BIN)/jupyter nbconvert --to notebook --execute --log-level WARN \
+           --KernelManager.transport_encryption=auto \
            --ExecutePreprocessor.timeout=1800 --ExecutePreprocessor.record_timing=False \
            --NotebookExporter.preprocessors=nbconvert.preprocessors.CoalesceStreamsPreprocessor
 # Execute every notebook, JOBS at a time (each uses one torch thread), into $(1)/its path ('.':
