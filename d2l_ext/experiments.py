@@ -28,13 +28,22 @@ __all__ = ['run_seeds', 'loss_gap', 'final_metrics', 'seed_table', 'summary_tabl
 
 class _SeedTrainer(Trainer):
     """d2l_ext.Trainer feeding run_seeds' bar; eval_train='final' or k evaluates the training set
-    after the last epoch or the last k epochs only."""
-    def __init__(self, max_epochs, outer_bar, eval_train, order):
+    after the last epoch or the last k epochs only; eval_val=k the validation set likewise."""
+    def __init__(self, max_epochs, outer_bar, eval_train, order, eval_val=True):
         super().__init__(max_epochs, progress=False, plot=False, eval_train=eval_train is True,
                          order=order)
         self.outer_bar = outer_bar
         self.eval_last = (0 if isinstance(eval_train, bool) else
                           1 if eval_train == 'final' else eval_train)
+        self.val_last = max_epochs if eval_val is True else eval_val
+
+    def _validate(self):
+        if self.epoch >= self.max_epochs - self.val_last:
+            return super()._validate()
+        # Starting a DataLoader's iterator draws its base seed from torch's generator (the dropout
+        # masks' here): draw it anyway, so that skipping changes nothing else in the run.
+        iter(self.val_dataloader)
+        return math.nan, math.nan
 
     def _record(self, **values):
         if self.eval_last:
@@ -49,7 +58,7 @@ class _SeedTrainer(Trainer):
 
 
 def run_seeds(make_model, make_data, seeds, max_epochs, eval_train=False, progress=True,
-              desc=None):
+              desc=None, eval_val=True):
     """Train a fresh `make_model()` once per seed with d2l_ext.Trainer; one history per seed.
 
     make_data: a d2l.DataModule shared by all runs, or a callable returning one per run. Run i
@@ -59,6 +68,8 @@ def run_seeds(make_model, make_data, seeds, max_epochs, eval_train=False, progre
     eval_train: also record 'train_eval_loss' and 'train_acc' (whole training set, eval mode)
     after every epoch (True), the last only ('final') or the last k (an integer k), earlier
     entries nan: what final_metrics(h, last) reads costs no more than it needs.
+    eval_val: evaluate the validation set after every epoch (True) or the last k only (an integer
+    k, earlier 'val_loss' and 'val_acc' nan): for tables of the last epochs, not for curves.
     """
     if not callable(make_model):
         raise TypeError('make_model must be a callable returning a new model, '
@@ -75,6 +86,10 @@ def run_seeds(make_model, make_data, seeds, max_epochs, eval_train=False, progre
             isinstance(eval_train, numbers.Integral) and 1 <= eval_train <= max_epochs):
         raise ValueError("eval_train must be False, True, 'final' or a number of last epochs "
                          f'from 1 to max_epochs ({max_epochs}), got {eval_train!r}')
+    if not (eval_val is True or isinstance(eval_val, numbers.Integral) and
+            not isinstance(eval_val, bool) and 1 <= eval_val <= max_epochs):
+        raise ValueError('eval_val must be True or a number of last epochs from 1 to max_epochs '
+                         f'({max_epochs}), got {eval_val!r}')
     histories = []
     with tqdm(total=len(seeds) * max_epochs, desc=desc or 'seeds', unit='epoch',
               bar_format=BAR_FORMAT, disable=not progress) as bar:
@@ -85,7 +100,7 @@ def run_seeds(make_model, make_data, seeds, max_epochs, eval_train=False, progre
             model = _built(make_model(), data)
             seed_everything(int(mask_seed))
             order = torch.Generator().manual_seed(int(order_seed))
-            trainer = _SeedTrainer(max_epochs, bar, eval_train, order)
+            trainer = _SeedTrainer(max_epochs, bar, eval_train, order, eval_val)
             history = trainer.fit(model, data)
             history['seed'] = int(seed)
             histories.append(history)

@@ -1,6 +1,6 @@
 """The course's models and spiral data, as notebooks 04 (DropoutMLPScratch), 05 (DropoutMLP), 06
-(spiral, Spiral, TinyMLP, tv) and 07 (AdamWClassifier) define them: tests/test_dropout.py checks
-each against its cell.
+(spiral, Spiral, TinyMLP, tv) and 07 (SGDClassifier, AdamWClassifier) define them:
+tests/test_dropout.py checks each against its cell.
 """
 
 import math
@@ -12,7 +12,7 @@ from torch import nn
 from .dropout import dropout_layer
 
 __all__ = ['DropoutMLPScratch', 'DropoutMLP', 'spiral', 'Spiral', 'TinyMLP', 'tv',
-           'AdamWClassifier']
+           'SGDClassifier', 'AdamWClassifier']
 
 
 class DropoutMLPScratch(d2l.Classifier):
@@ -87,6 +87,13 @@ class TinyMLP(d2l.Classifier):
 def tv(P, Q):
     """Total-variation distance between the rows of two tables of probabilities."""
     return 0.5 * (P - Q).abs().sum(dim=-1)
+
+
+class SGDClassifier(d2l.Classifier):
+    """d2l.Classifier's minibatch SGD, with weight decay `self.weight_decay` if set, else 0."""
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=self.lr,
+                               weight_decay=getattr(self, 'weight_decay', 0.0))
 
 
 class AdamWClassifier(d2l.Classifier):

@@ -129,7 +129,7 @@ class Trainer(d2l.Trainer):
             size = batch[-1].numel()
             loss_sum += loss.item() * size
             n += size
-        val_loss, val_acc = self._evaluate(self.val_dataloader)
+        val_loss, val_acc = self._validate()
         # d2l's own validation_step only feeds its live plot (off here); a model's own still runs.
         if type(self.model).validation_step not in _PLOT_ONLY:
             self.model.eval()
@@ -145,6 +145,9 @@ class Trainer(d2l.Trainer):
 
     def _evaluate(self, dataloader):
         return evaluate(self.model, map(self.prepare_batch, dataloader))
+
+    def _validate(self):
+        return self._evaluate(self.val_dataloader)
 
     def _evaluate_train(self):
         # The shuffled training loader draws from torch's generator (or `order`): restore it, so

@@ -372,7 +372,7 @@ def notebook_03():
     ('04_dropout_mlp_scratch.ipynb', 'DropoutMLPScratch'),
     ('05_dropout_mlp_concise.ipynb', 'DropoutMLP'),
     *[('06_why_dropout_works.ipynb', name) for name in ('spiral', 'Spiral', 'TinyMLP', 'tv')],
-    ('07_dropout_in_practice.ipynb', 'AdamWClassifier'),
+    *[('07_dropout_in_practice.ipynb', name) for name in ('SGDClassifier', 'AdamWClassifier')],
 ])
 def test_models_are_their_notebook_cells(notebook, name):
     """d2l_ext ships each model as the notebook that introduces it writes it (d2l's #@save)."""

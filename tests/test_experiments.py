@@ -148,6 +148,19 @@ def test_eval_train_k_evaluates_the_last_k_epochs_only(data, net):
             run_seeds(net, data, seeds=[0], max_epochs=3, eval_train=bad, progress=False)
 
 
+def test_eval_val_k_validates_the_last_k_epochs_only(data, net):
+    make = lambda: net(dropout=0.5)
+    (h,) = run_seeds(make, data, seeds=[0], max_epochs=3, eval_val=2, progress=False)
+    (full,) = run_seeds(make, data, seeds=[0], max_epochs=3, progress=False)
+    for key in ('val_loss', 'val_acc'):
+        assert np.isnan(h[key][0]) and h[key][1:] == full[key][1:]
+    assert h['train_loss'] == full['train_loss']  # the training run itself is the same
+    assert final_metrics(h, last=2) == final_metrics(full, last=2)
+    for bad in (0, 4, False, 'last'):
+        with pytest.raises(ValueError, match='eval_val must be True or a number of last epochs'):
+            run_seeds(make, data, seeds=[0], max_epochs=3, eval_val=bad, progress=False)
+
+
 def test_eval_train_does_not_change_the_training_run(data, net):
     make = lambda: net(dropout=0.5)
     (plain,) = run_seeds(make, data, seeds=[0], max_epochs=3, progress=False)
