@@ -12,8 +12,8 @@ jumps to the References cell or slide; `make site` (tools/build_site.py) turns e
 linked citation with `cite_role`. Labels follow the author_year style of sphinxcontrib-bibtex,
 which the site uses: "Bishop, 1995", "Gal and Ghahramani, 2016", "Srivastava et al., 2014".
 
-This script writes the last cell of every chapter notebook (notebooks/NN_*.ipynb), `## References`,
-listing the entries the notebook cites, formatted from the .bib file, so the cell and the
+This script writes the last cell of every chapter notebook (notebooks/NN_*.ipynb), and of every
+solutions notebook that cites an entry, `## References`, listing the entries the notebook cites, formatted from the .bib file, so the cell and the
 bibliography never disagree. It edits markdown cells only, holding the checkout's notebook lock
 (.nb-lock), and writes a notebook only when its text changes; `--check` only reports.
 """
@@ -157,6 +157,13 @@ def chapters(src=ROOT / "notebooks"):
     return sorted(Path(src).glob("[0-9]*.ipynb"))
 
 
+def citing_notebooks(src=ROOT / "notebooks"):
+    """The chapters, then the solutions notebooks that cite an entry: each ends with References."""
+    solutions = sorted(Path(src).glob("solutions/*.ipynb"))
+    return chapters(src) + [p for p in solutions
+                            if CITATION.search(p.read_text(encoding="utf-8"))]
+
+
 @contextmanager
 def notebook_lock():
     """Hold the checkout's notebook lock (.nb-lock) while editing: others edit the notebooks too."""
@@ -185,7 +192,7 @@ def main(argv=None):
     parser.add_argument("--check", action="store_true", help="report, change nothing")
     args = parser.parse_args(argv)
     stale = []
-    for path in chapters():
+    for path in citing_notebooks():
         nb = json.loads(path.read_text(encoding="utf-8"))
         try:
             if update(nb):
