@@ -13,9 +13,10 @@ linked citation with `cite_role`. Labels follow the author_year style of sphinxc
 which the site uses: "Bishop, 1995", "Gal and Ghahramani, 2016", "Srivastava et al., 2014".
 
 This script writes the last cell of every chapter notebook (notebooks/NN_*.ipynb), and of every
-solutions notebook that cites an entry, `## References`, listing the entries the notebook cites, formatted from the .bib file, so the cell and the
-bibliography never disagree. It edits markdown cells only, holding the checkout's notebook lock
-(.nb-lock), and writes a notebook only when its text changes; `--check` only reports.
+solutions notebook that cites an entry, `## References`, listing the entries the notebook cites,
+formatted from the .bib file, so the cell and the bibliography never disagree. It edits markdown
+cells only, holding the checkout's notebook lock (.nb-lock), and writes a notebook only when its
+text changes; `--check` only reports.
 """
 
 import argparse
